@@ -1,0 +1,178 @@
+"""Everything an engine can tell the world, as frozen dataclasses.
+
+Events are facts in the past tense (``MessageDelivered``), shared by every
+protocol rung so that panels, charts, the CLI and the statistics read one
+vocabulary. Each event knows its short ``name`` (used by ``--jsonl`` and by the
+lab panels) and turns itself into a JSON-ready dict. This module holds data
+only: no protocol logic, no I/O.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Something that happened inside an engine at virtual or real time ``at``."""
+
+    name: ClassVar[str] = "event"
+    at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event as ``{"event": name, field: value, ...}``, ready for ``json.dumps``."""
+        fields = {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {"event": self.name, **fields}
+
+
+def _jsonable(value: object) -> object:
+    # Payloads are untrusted bytes: show them as text, never fail on them.
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageSent(Event):
+    """The user's message was accepted and sent for the first time."""
+
+    name: ClassVar[str] = "sent"
+    text: str
+    seq: int  # position in this peer's own stream, from 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageDelivered(Event):
+    """A new message from the peer was handed to the user."""
+
+    name: ClassVar[str] = "delivered"
+    text: str
+    seq: int  # position in the peer's stream as this side counts it, from 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResendStarted(Event):
+    """The report's rule fired: the peer's count differs, so everything is resent."""
+
+    name: ClassVar[str] = "resend"
+    carried: int  # the count the peer's datagram carried
+    expected: int  # how many messages this side has sent
+    messages: int  # how many messages are being resent
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageRetransmitted(Event):
+    """A message already sent once went out again."""
+
+    name: ClassVar[str] = "resent"
+    text: str
+    seq: int
+    attempt: int  # 2 for the first retransmission
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResendReceived(Event):
+    """A datagram tagged ``resend`` arrived: shown to the user, never counted."""
+
+    name: ClassVar[str] = "resend_received"
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DuplicateDiscarded(Event):
+    """A message that was already delivered arrived again and was dropped."""
+
+    name: ClassVar[str] = "duplicate"
+    seq: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AckReceived(Event):
+    """The peer acknowledged messages; ``acked`` lists the newly acknowledged seqs."""
+
+    name: ClassVar[str] = "acked"
+    acked: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimerExpired(Event):
+    """A retransmission timer fired; ``timeout`` is the interval that elapsed."""
+
+    name: ClassVar[str] = "timeout"
+    seq: int
+    timeout: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class GaveUp(Event):
+    """The retry limit was reached: this message will not be delivered."""
+
+    name: ClassVar[str] = "gave_up"
+    text: str
+    seq: int
+    attempts: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatagramRejected(Event):
+    """Bytes from the network that do not parse were dropped; ``reason`` says why."""
+
+    name: ClassVar[str] = "rejected"
+    reason: str
+    size: int
+    preview: str  # the first bytes, decoded leniently, for display
+
+
+@dataclass(frozen=True, kw_only=True)
+class MismatchForced(Event):
+    """The next datagram carries a wrong count on purpose (the report's own test)."""
+
+    name: ClassVar[str] = "mismatch_forced"
+    carried: int
+    true_count: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatagramSent(Event):
+    """A driver or network put one of the engine's datagrams on the wire."""
+
+    name: ClassVar[str] = "datagram_sent"
+    kind: str  # "data", "resend" or "ack"
+    seq: int | None
+    label: str
+    size: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatagramReceived(Event):
+    """A driver or network handed a datagram to the engine."""
+
+    name: ClassVar[str] = "datagram_received"
+    size: int
+    source: str  # "host:port" or a peer name
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransportFailed(Event):
+    """The operating system refused to send or receive; the peer keeps running."""
+
+    name: ClassVar[str] = "transport_error"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineFailed(Event):
+    """An engine raised where it must not (a labchat bug); the peer keeps running."""
+
+    name: ClassVar[str] = "engine_error"
+    error: str
+
+
+def preview_of(data: bytes, limit: int = 40) -> str:
+    """A short, always-printable rendering of untrusted bytes."""
+    text = data[:limit].decode("utf-8", errors="replace")
+    return text + ("…" if len(data) > limit else "")

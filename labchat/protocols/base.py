@@ -1,0 +1,145 @@
+"""The contract every protocol engine keeps, and the plumbing they share.
+
+An engine is a pure state machine in the sans-IO style (h11, aioquic): it is
+handed text from the user, bytes from the network and the current time
+``now`` as arguments; it queues datagrams to send and events that happened,
+which its driver drains with ``pop_datagrams()`` and ``pop_events()``. It never
+touches a socket, a thread, the clock or a random generator, so every run can
+be replayed on a virtual clock and stepped through by hand.
+
+Bytes from the network can never raise out of ``receive_datagram``: a
+``RemoteProtocolError`` becomes a ``DatagramRejected`` event.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from labchat.errors import MessageTooLong, RemoteProtocolError, UnencodableText, UnsupportedCommand
+from labchat.events import DatagramRejected, Event, preview_of
+
+#: The report's receive buffer: ``sock.recv(1024)``. A datagram longer than
+#: this would be cut silently by the report's client, so labchat refuses it.
+DEFAULT_MAX_DATAGRAM = 1024
+
+DatagramKind = Literal["data", "resend", "ack", "garbage"]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One datagram an engine wants sent, with what it means (for the chart)."""
+
+    payload: bytes
+    kind: DatagramKind  # first transmission, retransmission, stand-alone ACK, or unparsable
+    seq: int | None = None  # the message it carries, if any
+    label: str = ""  # a short human description, e.g. "hi -0" or "ACK 3"
+
+
+class Engine(ABC):
+    """One peer's side of a protocol. Subclasses implement the transitions."""
+
+    #: The name used by ``--protocol`` and the lab's protocol chooser.
+    protocol: ClassVar[str]
+
+    def __init__(self, *, max_datagram: int = DEFAULT_MAX_DATAGRAM) -> None:
+        self.max_datagram = max_datagram
+        self._outbox: list[Outgoing] = []
+        self._events: list[Event] = []
+
+    # -- commands from the user ------------------------------------------------
+
+    @abstractmethod
+    def send_message(self, text: str, now: float) -> None:
+        """Queue ``text`` for the peer; raise a local error if it cannot be sent."""
+
+    def force_mismatch(self, now: float) -> None:
+        """Make the next datagram carry a wrong count (only the report's rung)."""
+        raise UnsupportedCommand(f"the {self.protocol!r} protocol has no count to falsify")
+
+    # -- input from the network and the clock ----------------------------------
+
+    def receive_datagram(self, data: bytes, now: float) -> None:
+        """Handle bytes from the network; garbage becomes a ``rejected`` event."""
+        try:
+            if len(data) > self.max_datagram:
+                raise RemoteProtocolError(
+                    f"datagram of {len(data)} bytes exceeds the {self.max_datagram}-byte limit"
+                )
+            self._handle_datagram(data, now)
+        except RemoteProtocolError as error:
+            self._emit(
+                DatagramRejected(at=now, reason=error.reason, size=len(data),
+                                 preview=preview_of(data))
+            )
+
+    @abstractmethod
+    def _handle_datagram(self, data: bytes, now: float) -> None:
+        """Protocol-specific receive; raise ``RemoteProtocolError`` on bad bytes."""
+
+    def handle_timer(self, now: float) -> None:  # noqa: B027 - optional hook
+        """Act on every timer due at ``now`` (engines without timers ignore it)."""
+
+    def next_deadline(self) -> float | None:
+        """The earliest time ``handle_timer`` must be called, or None."""
+        return None
+
+    # -- what the driver drains ------------------------------------------------
+
+    def pop_datagrams(self) -> list[Outgoing]:
+        """Datagrams queued since the last call, oldest first."""
+        out, self._outbox = self._outbox, []
+        return out
+
+    def pop_events(self) -> list[Event]:
+        """Events that happened since the last call, oldest first."""
+        out, self._events = self._events, []
+        return out
+
+    # -- for panels, charts and linger -----------------------------------------
+
+    @classmethod
+    @abstractmethod
+    def describe(cls, payload: bytes) -> Outgoing:
+        """What a datagram of this protocol means, for a chart or a relay's log.
+
+        Never raises: bytes that do not parse come back with kind "garbage".
+        """
+
+    @abstractmethod
+    def snapshot(self) -> Mapping[str, object]:
+        """The state variables a student should see, by name (small, JSON-ready)."""
+
+    def unfinished(self) -> int:
+        """Messages neither acknowledged nor given up (0 for protocols without ACKs)."""
+        return 0
+
+    # -- helpers for subclasses ------------------------------------------------
+
+    def _emit(self, event: Event) -> None:
+        self._events.append(event)
+
+    def _queue(self, datagram: Outgoing) -> None:
+        self._outbox.append(datagram)
+
+    def _check_fits(self, payload_size: int) -> None:
+        if payload_size > self.max_datagram:
+            raise MessageTooLong(payload_size, self.max_datagram)
+
+
+def encode_text(text: str) -> bytes:
+    """UTF-8 bytes of ``text``, or a clear local error if it has none."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise UnencodableText(f"text cannot be encoded as UTF-8: {error.reason}") from None
+
+
+def decode_text(data: bytes) -> str:
+    """Text from the network, or a remote error naming the bad byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise RemoteProtocolError(f"not valid UTF-8 at byte {error.start}") from None

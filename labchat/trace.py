@@ -1,0 +1,36 @@
+"""What crossed the wire: one record per datagram, with its fate.
+
+Every network in labchat (the virtual-time network, the manual network, the
+real UDP relay) writes a ``WireRecord`` for each datagram it carries, and the
+sequence chart draws from a list of them plus the peers' events. A record is
+data only; this module does no I/O and draws nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Side = Literal["A", "B"]
+Fate = Literal["in_flight", "delivered", "dropped"]
+
+
+@dataclass(frozen=True)
+class WireRecord:
+    """One datagram from ``source`` to the other side, and what became of it."""
+
+    id: int  # unique within one network's run, in order of sending
+    source: Side
+    sent_at: float
+    payload: bytes
+    kind: str  # "data", "resend", "ack", or "garbage" when it does not parse
+    seq: int | None  # the message number it carries, if any
+    label: str  # short text for the chart, e.g. "hi -0" or "ACK 3"
+    fate: Fate
+    arrived_at: float | None = None  # set when delivered
+    copy_of: int | None = None  # a duplicate made by the network: the original's id
+    cause: str = ""  # why it was dropped or duplicated: "random", "drop next", "outage", ...
+
+    @property
+    def destination(self) -> Side:
+        return "B" if self.source == "A" else "A"
