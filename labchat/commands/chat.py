@@ -1,11 +1,291 @@
-"""``labchat chat``: placeholder, replaced by the chat command."""
+"""``labchat chat``: the report's two-terminal chat, one engine on one UDP port.
+
+This module owns the chat command: its flags, reading what the user types,
+and showing the peer's events (as text for people, or as JSON lines for
+scripts). It owns no protocol logic (that is the engine's) and no socket
+(that is ``UdpPeer``'s).
+
+Threads: the peer's receive thread only *queues* events; one printer thread
+owns every write to stdout, so lines never interleave and events appear
+while the main thread is blocked reading input. When stdin and stdout are
+both terminals, input is read with prompt_toolkit and stdout is patched so
+that printed events appear above the line being typed instead of breaking it.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import io
+import json
+import os
+import queue
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from types import TracebackType
+from typing import Any, TypeAlias
+
+from labchat.errors import LocalProtocolError
+from labchat.events import (
+    DatagramReceived,
+    DatagramRejected,
+    Event,
+    GaveUp,
+    MessageDelivered,
+    MessageRetransmitted,
+    MismatchForced,
+    ResendReceived,
+    ResendStarted,
+)
+from labchat.protocols import PROTOCOLS, create_engine
+from labchat.transport import Address, UdpPeer, format_address, parse_address
+
+COMMANDS_HELP = """\
+what you type:
+  a line of text     is sent to the peer (blank lines are ignored)
+  /mismatch          the next message carries a wrong count, so a peer that
+                     follows the report's rule resends everything
+                     (the report's own test of its resend)
+  //text             sends "/text" literally
+  end of input       (Ctrl-D) waits up to --linger seconds for unacknowledged
+                     messages, then quits; Ctrl-C quits at once
+
+--jsonl prints one JSON object per line: first {"event": "listening", ...}
+with the bound address, then every event of the peer, engine events
+("delivered", "resend_received", "resend", "rejected", ...) and transport
+events ("datagram_sent", "datagram_received") alike, each with its fields.
+"""
+
+#: Events a person does not need to see in human mode (they are in --jsonl).
+_QUIET = frozenset({"sent", "acked", "datagram_sent", "datagram_received"})
+
+Item: TypeAlias = Event | dict[str, Any] | str  # an event, a JSON record, a note
 
 
 def add_parser(commands: Any) -> None:
-    parser: argparse.ArgumentParser = commands.add_parser("chat", help="chat with a peer")
-    parser.set_defaults(run=lambda args: 0)
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "chat",
+        help="chat with a peer over UDP (the report's Client1.py/Client2.py)",
+        description="Chat with a peer over UDP, one line per message.",
+        epilog=COMMANDS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--name", default="me", help="this side's name, for the prompt")
+    parser.add_argument("--peer-name", default="peer",
+                        help="the other side's name, shown before its messages")
+    parser.add_argument("--listen", type=_address, default=("127.0.0.1", 0), metavar="HOST:PORT",
+                        help="address to bind (default 127.0.0.1:0, a free port)")
+    parser.add_argument("--peer", type=_address, required=True, metavar="HOST:PORT",
+                        help="address to send to")
+    parser.add_argument("--protocol", choices=list(PROTOCOLS), default="report",
+                        help="protocol rung (default: report)")
+    parser.add_argument("--jsonl", action="store_true",
+                        help="print every event as one JSON object per line")
+    parser.add_argument("--linger", type=_seconds, default=1.0, metavar="SECONDS",
+                        help="at end of input, wait this long for unfinished messages "
+                             "(default 1.0)")
+    parser.set_defaults(run=run)
+
+
+def _address(text: str) -> Address:
+    try:
+        return parse_address(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        peer = UdpPeer(create_engine(args.protocol), peer=args.peer, bind=args.listen,
+                       name=args.name)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        print(f"labchat chat: error: cannot listen on {format_address(args.listen)}: {reason}",
+              file=sys.stderr)
+        return 1
+    _tolerate_bad_text()
+    render = _json_line if args.jsonl else HumanView(args.peer_name)
+    terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    with _patched_stdout(terminal), Printer(render) as printer, peer:
+        peer.subscribe(printer.put)
+        ready = {"event": "listening", "name": args.name, "address": format_address(peer.address),
+                 "peer": format_address(args.peer), "protocol": args.protocol}
+        if args.jsonl:
+            printer.put(ready)
+        else:
+            print(f"{args.name} listening on {ready['address']}, sending to {ready['peer']} "
+                  f"({args.protocol}); /mismatch, //text, Ctrl-D to quit", file=sys.stderr)
+        lines = _terminal_lines(f"{args.name}> ") if terminal else _pipe_lines()
+        try:
+            for line in lines:
+                _handle(peer, line, printer, quiet=args.jsonl)
+            peer.wait_for(lambda: peer.engine.unfinished() == 0, timeout=args.linger)
+        except KeyboardInterrupt:
+            pass  # Ctrl-C: leave at once, cleanly
+    return 0
+
+
+def _handle(peer: UdpPeer, line: str, printer: Printer, *, quiet: bool) -> None:
+    """Act on one typed line; a local error is one line on stderr and the chat goes on."""
+    if not line.strip():
+        return
+    try:
+        if line == "/mismatch":
+            peer.force_mismatch()
+            if not quiet:
+                printer.put("* the next message will carry a wrong count")
+            return
+        if line.startswith("//"):
+            line = line[1:]
+        elif line.startswith("/"):
+            print(f"unknown command {line.split()[0]}; type /{line} to send it as text",
+                  file=sys.stderr)
+            return
+        peer.send(line)
+    except LocalProtocolError as error:
+        print(error, file=sys.stderr)
+
+
+def _pipe_lines() -> Iterator[str]:
+    # readline, not iteration, so each line is handled as soon as it arrives.
+    while line := sys.stdin.readline():
+        yield line.rstrip("\r\n")
+
+
+def _terminal_lines(prompt: str) -> Iterator[str]:
+    from prompt_toolkit import PromptSession  # only needed at a terminal
+
+    session: PromptSession[str] = PromptSession(prompt)
+    while True:
+        try:
+            yield session.prompt()
+        except EOFError:
+            return
+
+
+def _patched_stdout(terminal: bool) -> AbstractContextManager[None]:
+    """prompt_toolkit's ``patch_stdout`` at a terminal, nothing otherwise."""
+    if not terminal:
+        return nullcontext()
+    from prompt_toolkit.patch_stdout import patch_stdout
+
+    return patch_stdout(raw=True)
+
+
+def _tolerate_bad_text() -> None:
+    # Text the console cannot encode (or bytes that are not text) must not
+    # kill the printer or end the chat: show an escape or U+FFFD instead.
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="backslashreplace")
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")
+
+
+# -- output -----------------------------------------------------------------------------
+
+
+class Printer:
+    """The one writer of stdout: a thread that renders queued items, in order.
+
+    ``put`` only queues, so it is safe from the peer's receive thread (which
+    calls subscribers with its lock held). ``sys.stdout`` is looked up at
+    each write, so prompt_toolkit's patched stdout is used when active.
+    """
+
+    def __init__(self, render: Callable[[Item], str | None]) -> None:
+        self._render = render
+        self._queue: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
+        self._broken = False
+        self._thread = threading.Thread(target=self._run, name="chat-printer", daemon=True)
+
+    def put(self, item: Item) -> None:
+        self._queue.put(item)
+
+    def __enter__(self) -> Printer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self._queue.put(None)  # after everything already queued
+        self._thread.join()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            try:
+                line = self._render(item)
+            except Exception as error:  # a display bug must not silence later events
+                line = f"cannot display {item!r}: {error!r}"
+            if line is not None:
+                self._write(line)
+
+    def _write(self, line: str) -> None:
+        if self._broken:
+            return
+        try:
+            print(line, flush=True)
+        except BrokenPipeError:
+            # The reader went away: stop writing, and keep the interpreter's
+            # final flush from failing too (the recipe in Python's signal docs).
+            self._broken = True
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+
+
+def _json_line(item: Item) -> str | None:
+    if isinstance(item, str):
+        return None  # notes are for people
+    record = item if isinstance(item, dict) else item.to_dict()
+    return json.dumps(record, ensure_ascii=False)
+
+
+class HumanView:
+    """Events as short lines for a person; remembers where the last datagram came from."""
+
+    def __init__(self, peer_name: str) -> None:
+        self.peer_name = peer_name
+        self._last_source = "?"
+
+    def __call__(self, item: Item) -> str | None:
+        if isinstance(item, str):
+            return item
+        if isinstance(item, dict):
+            return None
+        if isinstance(item, DatagramReceived):
+            self._last_source = item.source
+        if item.name in _QUIET:
+            return None
+        return self.describe(item)
+
+    def describe(self, event: Event) -> str:
+        peer = self.peer_name
+        match event:
+            case MessageDelivered(text=text):
+                return f"{peer}: {text}"
+            case ResendReceived(text=text):
+                return f"{peer} (resent): {text}"
+            case ResendStarted(carried=carried, expected=expected, messages=messages):
+                return (f"* {peer} counted {carried} of our messages, we sent {expected}: "
+                        f"resending all {messages}")
+            case MessageRetransmitted(text=text, seq=seq):
+                return f"* resent #{seq}: {text}"
+            case MismatchForced(carried=carried, true_count=true_count):
+                return f"* sent with a wrong count: {carried} instead of {true_count}"
+            case DatagramRejected(reason=reason, preview=preview):
+                return f"rejected a datagram from {self._last_source}: {reason} ({preview!r})"
+            case GaveUp(text=text, attempts=attempts):
+                return f"* gave up after {attempts} attempts: {text}"
+        fields = {k: v for k, v in event.to_dict().items() if k not in ("event", "at")}
+        details = ", ".join(f"{key}={value}" for key, value in fields.items())
+        return f"* {event.name}: {details}"
