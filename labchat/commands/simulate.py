@@ -1,0 +1,90 @@
+"""``labchat simulate``: run a protocol over a simulated network and print its cost.
+
+Parses flags, calls ``labchat.sim.simulate`` and prints a readable table, or
+one JSON object with ``--json``. Times on the command line are milliseconds,
+as for ``labchat relay``. Bad values are one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from labchat.protocols import PROTOCOLS
+from labchat.sim import Stats, simulate
+
+
+def add_parser(commands: Any) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "simulate", help="run a protocol over a simulated unreliable network and count the cost",
+        description="Offer MESSAGES messages to two engines joined by a virtual network "
+                    "with the given impairments, run until quiet, print the statistics.")
+    parser.add_argument("--protocol", default="report",
+                        help=f"protocol rung (one of: {', '.join(PROTOCOLS)}; default report)")
+    parser.add_argument("--messages", type=int, default=100, help="messages per direction")
+    parser.add_argument("--loss", type=float, default=0.0, help="probability a datagram is lost")
+    parser.add_argument("--duplicate", type=float, default=0.0,
+                        help="probability a datagram arrives twice")
+    parser.add_argument("--reorder", type=float, default=0.0,
+                        help="probability a datagram is held back and overtaken")
+    parser.add_argument("--delay", type=float, default=50.0, help="one-way delay in ms")
+    parser.add_argument("--jitter", type=float, default=0.0, help="extra random delay, ms")
+    parser.add_argument("--interval", type=float, default=0.0,
+                        help="ms between one user's messages (0: all at once)")
+    parser.add_argument("--both-ways", action="store_true", help="both users send")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random impairments")
+    parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="an engine setting, e.g. --setting window=8 (repeatable)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(run=run)
+
+
+def parse_setting(text: str) -> tuple[str, int | float | str]:
+    """``"window=8"`` -> ``("window", 8)``; numbers become numbers."""
+    name, equals, value = text.partition("=")
+    if not equals or not name.isidentifier():
+        raise ValueError(f"expected --setting NAME=VALUE, got {text!r}")
+    for kind in (int, float):
+        try:
+            return name, kind(value)
+        except ValueError:
+            pass
+    return name, value
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        settings = dict(parse_setting(text) for text in args.setting)
+        stats = simulate(
+            args.protocol, args.messages, loss=args.loss, duplicate=args.duplicate,
+            reorder=args.reorder, delay=args.delay / 1000, jitter=args.jitter / 1000,
+            seed=args.seed, both_ways=args.both_ways, interval=args.interval / 1000,
+            settings=settings,
+        )
+    except ValueError as error:
+        # Unknown protocol, out-of-range probability: a usage error.
+        print(f"labchat simulate: error: {error}", file=sys.stderr)
+        return 2
+    except TypeError as error:
+        # An engine refused a setting it does not have.
+        print(f"labchat simulate: error: bad --setting for {args.protocol}: {error}",
+              file=sys.stderr)
+        return 2
+    print(json.dumps(stats.to_dict()) if args.json else table(stats))
+    return 0
+
+
+def table(stats: Stats) -> str:
+    """The statistics as aligned ``name  value`` lines."""
+    rows = stats.to_dict()
+    width = max(len(name) for name in rows)
+    lines = []
+    for name, value in rows.items():
+        if isinstance(value, float):
+            value = f"{value:.4g}"
+        elif value is None:
+            value = "-"
+        lines.append(f"{name.replace('_', ' '):<{width}}  {value}")
+    return "\n".join(lines)
