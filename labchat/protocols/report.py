@@ -158,3 +158,26 @@ class ReportEngine(Engine):
             "last carried": self.last_carried,
             "resends": self.resends,
         }
+
+
+#: The report's client reads with ``sock.recv(1024)``.
+REPORT_RECV_BUFFER = 1024
+
+
+def report_client_parse(datagram: bytes) -> tuple[str, int | None]:
+    """What the report's own listener does with a datagram, for comparison only.
+
+    A faithful copy of ``Client1.py``'s receive path (``recv(1024)``, then
+    ``data.decode().split('-')`` and ``int(data_split[1])``), returning the
+    displayed text and the count (None for a ``resend``). It raises exactly
+    where the report's listener thread would die: ``ValueError`` when the
+    text contains ``-``, ``UnicodeDecodeError`` when ``recv(1024)`` cut a
+    multi-byte letter in half, ``IndexError`` when there is no ``-`` at all.
+    labchat never uses it to receive; the notebooks call it to show the flaw.
+    """
+    data = datagram[:REPORT_RECV_BUFFER]  # UDP recv silently drops the rest
+    text = data.decode()
+    data_split = text.split("-")
+    if data_split[1] == "resend":
+        return text, None
+    return text, int(data_split[1])
