@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # JupyterLab refuses to run as root unless told; add the flag only then.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test lint
+.PHONY: lab app test test-quick lint browser-deps bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -27,9 +27,38 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 lab: $(VENV)/.installed-lab
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG)
 
+# The lab as an app for a classroom projector: open the URL it prints
+# (port 8866, or the next free one).
+APP_PORT ?= 8866
+app: $(VENV)/.installed-lab
+	$(BIN)/voila notebooks/app.ipynb --no-browser --Voila.ip=127.0.0.1 --port=$(APP_PORT)
+
+# The browser tests drive Debian's Chromium through Playwright (never
+# `playwright install`: it downloads a browser). Installed here when it is
+# missing and we are root, as in CI.
+CHROMIUM := /usr/bin/chromium
+browser-deps:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; \
+	  else \
+	    echo "The browser tests need Chromium at $(CHROMIUM): run 'sudo apt-get install chromium' (or 'make test-quick' without them)"; \
+	    exit 1; \
+	  fi; }
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check labchat tests benchmarks
 	$(BIN)/mypy
 
-test: lint
+# Everything: lint, types, unit and protocol tests, every notebook under
+# nbval, and the browser tests.
+test: lint browser-deps
 	$(BIN)/python -m pytest
+
+# Everything but the browser tests (no Chromium needed).
+test-quick: lint
+	$(BIN)/python -m pytest -m "not browser"
+
+# Simulator speed, as ratios to a baseline measured in the same run.
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/bench_simulator.py
