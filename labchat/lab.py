@@ -420,7 +420,9 @@ class ChatLab:
         }
 
         def button(description: str, css: str, action: Callable[[], None]) -> widgets.Button:
-            widget = widgets.Button(description=description)
+            # Wide enough for "drop next Client1→Client2" without an ellipsis.
+            widget = widgets.Button(description=description, tooltip=description,
+                                    layout=widgets.Layout(width="auto"))
             widget.add_class(css)
             widget.on_click(lambda _b: action())
             return widget
