@@ -91,6 +91,33 @@ class DuplicateDiscarded(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class OutOfOrderDiscarded(Event):
+    """A message arrived ahead of a gap and was dropped (this rung keeps no buffer)."""
+
+    name: ClassVar[str] = "out_of_order"
+    seq: int  # the message that arrived
+    expected: int  # the message the receiver is waiting for
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageBuffered(Event):
+    """A message arrived ahead of a gap and waits in the receive buffer."""
+
+    name: ClassVar[str] = "buffered"
+    seq: int
+    expected: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class GapSkipped(Event):
+    """The peer gave up on messages this side never got: it stops waiting for them."""
+
+    name: ClassVar[str] = "skipped"
+    first: int  # the first message number skipped
+    count: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class AckReceived(Event):
     """The peer acknowledged messages; ``acked`` lists the newly acknowledged seqs."""
 

@@ -9,10 +9,22 @@ from __future__ import annotations
 from typing import Any
 
 from labchat.protocols.base import Engine
+from labchat.protocols.go_back_n import GoBackNEngine
+from labchat.protocols.repaired import RepairedEngine
 from labchat.protocols.report import ReportEngine
+from labchat.protocols.selective_repeat import SelectiveRepeatEngine
+from labchat.protocols.stop_and_wait import StopAndWaitEngine
 
+#: In the order of the ladder, from the report's scheme up.
 PROTOCOLS: dict[str, type[Engine]] = {
-    ReportEngine.protocol: ReportEngine,
+    engine.protocol: engine
+    for engine in (
+        ReportEngine,
+        RepairedEngine,
+        StopAndWaitEngine,
+        GoBackNEngine,
+        SelectiveRepeatEngine,
+    )
 }
 
 

@@ -1,0 +1,428 @@
+"""What the three textbook rungs share: settings, sequence numbers, wire format.
+
+Stop-and-wait, Go-Back-N and Selective Repeat are all *ARQ* protocols
+(automatic repeat request): number the messages, acknowledge them, resend on
+a timer. This module owns the parts that do not differ between them, so each
+rung's module holds only its own transitions:
+
+* ``ArqSettings``: the initial retransmission timeout (RTO), its cap, the retry
+  limit, the window and the size of the sequence space, checked once;
+* ``SeqSpace``: sequence numbers on the wire are counted modulo ``2**seq_bits``;
+  engines count every message with an unbounded *absolute* number (the one in
+  events) and map the wire number back to the nearest absolute one;
+* the wire format (below), its encoder, and a decoder that turns garbage into
+  ``RemoteProtocolError``;
+* ``ArqEngine``: the send queue, transmissions, giving up, and ``describe``.
+
+It must not decide *when* anything is sent, acknowledged or resent: that is
+each rung's state machine.
+
+Wire format (UTF-8 text, one datagram each, readable on a chart)::
+
+    D <seq> <ack> <text>             a message; <ack> acknowledges the peer's
+                                     messages, or is "-" when there is nothing
+    S <seq> <ack> <first> <text>     a message sent after giving up: the
+                                     receiver must not wait for any number
+                                     before <first> (they were abandoned)
+    A <ack>                          a stand-alone acknowledgement
+
+Numbers are decimal without leading zeros, below ``2**seq_bits``. An ack
+names a message the receiver *has* (Kurose & Ross style): cumulative ("up to
+and including") in stop-and-wait and Go-Back-N, individual in Selective
+Repeat.
+
+Retransmission timeout: it starts at ``timeout``, doubles on every expiry up
+to ``max_timeout``, and goes back to ``timeout`` when an ACK makes progress
+(or after giving up). After ``max_retries`` retransmissions of a message
+without an ACK, the next expiry gives it up: a ``GaveUp`` event, never a
+silent drop. "Gave up" means the sender can no longer vouch for the message;
+it may still have arrived if only the ACKs were lost.
+
+After giving up, the sender marks its next data datagrams ``S`` so that the
+receiver skips the abandoned numbers instead of waiting for them forever,
+until an ACK for a message first sent after the give-up proves the receiver
+has read the mark. The receiver decodes ``<first>`` relative to its own
+position, which it may not have moved since the last ACK the sender saw; so
+that jump plus a window must stay within half the space
+(``jump + window <= 2**seq_bits / 2``). Where it cannot (stop-and-wait's
+single bit, Selective Repeat with a window of half the space, or give-up
+after give-up with a silent peer in a small space), the give-up leaves that
+direction out of step for good: every later message is given up at once,
+visibly, and the other direction carries on.
+
+Known limit of any finite sequence space: numbers are decoded relative to the
+receiver's position, so a datagram delayed past a whole sequence space of
+later traffic would be mistaken for a new one (TCP guards that with
+timestamps). 16 bits give 65536 numbers; the lab's delays are far shorter.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from labchat.errors import RemoteProtocolError
+from labchat.events import GapSkipped, GaveUp, MessageRetransmitted, MessageSent, preview_of
+from labchat.protocols.base import (
+    DEFAULT_MAX_DATAGRAM,
+    DatagramKind,
+    Engine,
+    Outgoing,
+    decode_text,
+    encode_text,
+)
+
+DEFAULT_TIMEOUT = 0.2
+DEFAULT_MAX_TIMEOUT = 3.2
+DEFAULT_MAX_RETRIES = 8
+DEFAULT_SEQ_BITS = 16
+MAX_SEQ_BITS = 16  # keeps every number at five digits or fewer
+
+
+@dataclass(frozen=True)
+class ArqSettings:
+    """The knobs of a textbook rung, validated once with clear errors."""
+
+    timeout: float = DEFAULT_TIMEOUT
+    max_timeout: float = DEFAULT_MAX_TIMEOUT
+    max_retries: int = DEFAULT_MAX_RETRIES
+    window: int = 1
+    seq_bits: int = DEFAULT_SEQ_BITS
+
+    def __post_init__(self) -> None:
+        if not self.timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {self.timeout}")
+        if not self.max_timeout >= self.timeout:
+            raise ValueError(
+                f"max_timeout ({self.max_timeout}) must be at least timeout ({self.timeout})"
+            )
+        if self.max_retries < 0:
+            raise ValueError(f"max_retries must be 0 or more, got {self.max_retries}")
+        if self.window < 1:
+            raise ValueError(f"window must be at least 1, got {self.window}")
+        if not 1 <= self.seq_bits <= MAX_SEQ_BITS:
+            raise ValueError(f"seq_bits must be from 1 to {MAX_SEQ_BITS}, got {self.seq_bits}")
+
+    def backed_off(self, rto: float) -> float:
+        """The next timeout after one expiry: twice as long, up to the cap."""
+        return min(rto * 2, self.max_timeout)
+
+
+@dataclass(frozen=True)
+class SeqSpace:
+    """Sequence numbers modulo ``2**bits``, and back to absolute numbers."""
+
+    bits: int
+
+    @property
+    def modulus(self) -> int:
+        return 1 << self.bits
+
+    def wire(self, absolute: int) -> int:
+        return absolute % self.modulus
+
+    def nearest(self, wire: int, reference: int) -> int:
+        """The absolute number with this wire value closest to ``reference``.
+
+        Ties (exactly half the space away) count as *behind*: an old datagram
+        is far more likely than one from too far in the future.
+        """
+        half = self.modulus // 2
+        distance = (wire - reference) % self.modulus
+        if distance >= half:
+            distance -= self.modulus
+        return reference + distance
+
+
+# -- the wire ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataDatagram:
+    """``D``/``S``: a message, an optional ack and, for ``S``, the skip mark."""
+
+    seq: int
+    ack: int | None
+    text: str
+    first: int | None = None  # set only in an ``S`` datagram
+
+    @property
+    def kind(self) -> Literal["D", "S"]:
+        return "D" if self.first is None else "S"
+
+
+@dataclass(frozen=True)
+class AckDatagram:
+    """``A``: a stand-alone acknowledgement."""
+
+    ack: int
+
+
+Datagram = DataDatagram | AckDatagram
+
+
+def encode_data(seq: int, ack: int | None, text: str, first: int | None = None) -> bytes:
+    """``D <seq> <ack> <text>``, or ``S <seq> <ack> <first> <text>`` with a skip mark."""
+    ack_field = "-" if ack is None else str(ack)
+    if first is None:
+        return encode_text(f"D {seq} {ack_field} {text}")
+    return encode_text(f"S {seq} {ack_field} {first} {text}")
+
+
+def encode_ack(ack: int) -> bytes:
+    return f"A {ack}".encode("ascii")
+
+
+def header_room(modulus: int) -> int:
+    """The longest header any datagram of this space puts before the text."""
+    widest = str(modulus - 1)
+    return len(f"S {widest} {widest} {widest} ".encode("ascii"))
+
+
+def _number(field: str, what: str, modulus: int) -> int:
+    # ASCII digits only: str.isdigit() would accept "٣" (an Arabic-Indic three).
+    canonical = field.isascii() and field.isdigit() and (field == "0" or field[0] != "0")
+    if not canonical or len(field) > len(str(modulus - 1)):
+        raise RemoteProtocolError(f"{what} field {field[:20]!r} is not a plain number")
+    value = int(field)
+    if value >= modulus:
+        raise RemoteProtocolError(f"{what} {value} is outside the sequence space 0..{modulus - 1}")
+    return value
+
+
+def _ack_field(field: str, modulus: int) -> int | None:
+    return None if field == "-" else _number(field, "ack", modulus)
+
+
+def decode(payload: bytes, modulus: int) -> Datagram:
+    """Parse one datagram; anything malformed raises ``RemoteProtocolError``."""
+    line = decode_text(payload)
+    kind, _, rest = line.partition(" ")
+    if kind == "A":
+        if " " in rest or not rest:
+            raise RemoteProtocolError("an ACK is 'A <number>' and nothing else")
+        return AckDatagram(_number(rest, "ack", modulus))
+    if kind == "D":
+        fields = rest.split(" ", 2)
+        if len(fields) != 3:
+            raise RemoteProtocolError("a data datagram is 'D <seq> <ack> <text>'")
+        seq, ack, text = fields
+        return DataDatagram(_number(seq, "seq", modulus), _ack_field(ack, modulus), text)
+    if kind == "S":
+        fields = rest.split(" ", 3)
+        if len(fields) != 4:
+            raise RemoteProtocolError("a skip datagram is 'S <seq> <ack> <first> <text>'")
+        seq, ack, first, text = fields
+        return DataDatagram(
+            _number(seq, "seq", modulus),
+            _ack_field(ack, modulus),
+            text,
+            _number(first, "first", modulus),
+        )
+    raise RemoteProtocolError(f"unknown datagram kind {kind[:20]!r}; expected D, S or A")
+
+
+def label(datagram: Datagram) -> str:
+    """A short chart label: ``D3 ack2 hi``, ``S5 ack- first4 hi``, ``ACK 3``."""
+    if isinstance(datagram, AckDatagram):
+        return f"ACK {datagram.ack}"
+    ack = "-" if datagram.ack is None else str(datagram.ack)
+    skip = "" if datagram.first is None else f" first{datagram.first}"
+    return f"{datagram.kind}{datagram.seq} ack{ack}{skip} {datagram.text}"
+
+
+# -- the sender's bookkeeping ------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Pending:
+    """A message sent and not yet acknowledged nor given up."""
+
+    seq: int  # absolute: its position in this side's stream, from 0
+    text: str
+    attempts: int = 1  # transmissions so far
+    retries: int = 0  # expiries survived (Selective Repeat keeps one per message)
+    rto: float = 0.0  # its current timeout (Selective Repeat)
+    deadline: float = 0.0  # when its timer fires (Selective Repeat)
+
+
+class ArqEngine(Engine):
+    """The plumbing of a textbook rung; subclasses hold the state machine.
+
+    A subclass keeps ``_send_base`` (oldest message not yet acknowledged nor
+    given up) and ``_next_seq`` (the next number to assign) up to date and
+    implements ``_fill_window``, ``_outstanding`` and ``_ack_value``.
+    """
+
+    #: ``describe`` is a classmethod (no settings), so it reads numbers in the
+    #: widest space: a chart labels what it sees; the engine judges ranges.
+    describe_bits: int = MAX_SEQ_BITS
+
+    def __init__(
+        self,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_timeout: float = DEFAULT_MAX_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        window: int = 1,
+        seq_bits: int = DEFAULT_SEQ_BITS,
+        max_datagram: int = DEFAULT_MAX_DATAGRAM,
+    ) -> None:
+        super().__init__(max_datagram=max_datagram)
+        self.settings = ArqSettings(timeout, max_timeout, max_retries, window, seq_bits)
+        self.space = SeqSpace(seq_bits)
+        self._waiting: deque[str] = deque()  # accepted, not yet transmitted
+        self._send_base = 0
+        self._next_seq = 0
+        self._ack_owed = False  # a datagram arrived and is not acknowledged yet
+        # Skip mark: pending from a give-up until an ACK arrives for a message
+        # first sent after it (every copy of which carried the mark).
+        self._skip_proof: int | None = None
+        self._skip_from = 0  # where the receiver may still be while the mark is unproven
+        self._out_of_step = False  # gave up where no skip mark can be understood
+        # The smallest skip (one message) must fit: see the module docstring.
+        self.can_skip = self.settings.window + 1 <= self.space.modulus // 2
+
+    # -- what every rung does the same way ------------------------------------------
+
+    def send_message(self, text: str, now: float) -> None:
+        """Accept ``text``; it goes out at once if the window has room, else later.
+
+        ``MessageSent`` is emitted when the message is first *transmitted*, so
+        a queued message shows up as sent only when the window opens.
+        """
+        size = len(encode_text(text)) + header_room(self.space.modulus)
+        self._check_fits(size)
+        if self._out_of_step:
+            seq = self._next_seq
+            self._next_seq += 1
+            self._send_base = self._next_seq
+            self._emit(GaveUp(at=now, text=text, seq=seq, attempts=0))
+            return
+        self._waiting.append(text)
+        self._fill_window(now)
+
+    def unfinished(self) -> int:
+        return len(self._waiting) + sum(1 for _ in self._outstanding())
+
+    @classmethod
+    def describe(cls, payload: bytes) -> Outgoing:
+        try:
+            datagram = decode(payload, 1 << cls.describe_bits)
+        except RemoteProtocolError:
+            return Outgoing(payload, "garbage", None, preview_of(payload))
+        if isinstance(datagram, AckDatagram):
+            return Outgoing(payload, "ack", None, label(datagram))
+        return Outgoing(payload, "data", datagram.seq, label(datagram))
+
+    # -- hooks for the rungs ---------------------------------------------------------
+
+    @abstractmethod
+    def _fill_window(self, now: float) -> None:
+        """Transmit waiting messages while the window has room."""
+
+    @abstractmethod
+    def _outstanding(self) -> Iterable[Pending]:
+        """Messages sent and neither acknowledged nor given up, oldest first."""
+
+    @abstractmethod
+    def _ack_value(self) -> int | None:
+        """The wire ack a data datagram going out now carries (None: "-")."""
+
+    # -- helpers the rungs call ------------------------------------------------------
+
+    def _decode(self, data: bytes) -> Datagram:
+        return decode(data, self.space.modulus)
+
+    def _take_next(self, now: float) -> Pending:
+        """Number the oldest waiting message and transmit it for the first time."""
+        pending = Pending(self._next_seq, self._waiting.popleft())
+        self._next_seq += 1
+        self._emit(MessageSent(at=now, text=pending.text, seq=pending.seq))
+        self._transmit(pending)
+        return pending
+
+    def _retransmit(self, pending: Pending, now: float) -> None:
+        pending.attempts += 1
+        self._emit(MessageRetransmitted(at=now, text=pending.text, seq=pending.seq,
+                                        attempt=pending.attempts))
+        self._transmit(pending)
+
+    def _transmit(self, pending: Pending) -> None:
+        first = self.space.wire(self._send_base) if self._skip_proof is not None else None
+        datagram = DataDatagram(self.space.wire(pending.seq), self._ack_value(), pending.text,
+                                first)
+        self._ack_owed = False  # the ack rides on this datagram
+        payload = encode_data(datagram.seq, datagram.ack, datagram.text, datagram.first)
+        kind: DatagramKind = "data" if pending.attempts == 1 else "resend"
+        self._queue(Outgoing(payload, kind, pending.seq, label(datagram)))
+
+    def _skip_target(self, datagram: DataDatagram, expected: int) -> int | None:
+        """Where an ``S`` datagram tells the receiver to skip to, if ahead of it.
+
+        Raises ``RemoteProtocolError`` (before any state changes) for a mark
+        this side cannot read or that makes no sense.
+        """
+        if datagram.first is None:
+            return None
+        if not self.can_skip:
+            raise RemoteProtocolError(
+                f"a skip mark needs window + 1 <= half the sequence space "
+                f"(window {self.settings.window}, {self.space.modulus} numbers)"
+            )
+        if (datagram.seq - datagram.first) % self.space.modulus >= self.space.modulus // 2:
+            raise RemoteProtocolError(f"first {datagram.first} is after seq {datagram.seq}")
+        first = self.space.nearest(datagram.first, expected)
+        return first if first > expected else None
+
+    def _skipped(self, expected: int, first: int, now: float) -> int:
+        """Report the numbers the peer abandoned; returns the new expected number."""
+        self._emit(GapSkipped(at=now, first=expected, count=first - expected))
+        return first
+
+    def _send_owed_ack(self) -> None:
+        """A stand-alone ACK, if a datagram arrived and no data carried its ack."""
+        if self._ack_owed:
+            ack = self._ack_value()
+            self._ack_owed = False
+            if ack is not None:
+                self._queue(Outgoing(encode_ack(ack), "ack", None, f"ACK {ack}"))
+
+    def _acknowledged(self, seq: int) -> None:
+        """Note that the peer has ``seq``: proof that it saw our skip mark, maybe."""
+        if self._skip_proof is not None and seq >= self._skip_proof:
+            self._skip_proof = None  # the receiver has caught up with the mark
+
+    def _give_up(self, pending: Pending, now: float) -> None:
+        self._emit(GaveUp(at=now, text=pending.text, seq=pending.seq, attempts=pending.attempts))
+
+    def _after_give_up(self, now: float, base_before: int) -> bool:
+        """Arrange for the receiver to skip what was abandoned.
+
+        ``base_before`` is the window base before this give-up, and the caller
+        has moved ``_send_base`` past what it gave up. Returns False when the
+        skip cannot be expressed: the caller must then give up everything
+        outstanding; this method gives up every waiting message and marks
+        every later one to be given up at once.
+        """
+        if self._skip_proof is None:  # a new gap: the receiver is at least here
+            self._skip_from = base_before
+        jump = self._send_base - self._skip_from
+        if jump + self.settings.window <= self.space.modulus // 2:
+            self._skip_proof = self._next_seq
+            return True
+        self._out_of_step = True
+        while self._waiting:
+            text = self._waiting.popleft()
+            self._emit(GaveUp(at=now, text=text, seq=self._next_seq, attempts=0))
+            self._next_seq += 1
+        return False
+
+    def _skip_state(self) -> dict[str, object]:
+        return {
+            "skip mark": self._skip_proof is not None,
+            "out of step": self._out_of_step,
+        }

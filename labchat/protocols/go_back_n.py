@@ -1,0 +1,188 @@
+"""Go-Back-N: a window of messages in flight, cumulative ACKs, one timer.
+
+The sender may have up to ``window`` messages unacknowledged; more are queued
+and go out as the window slides. One timer runs for the oldest
+unacknowledged message. An ACK ``n`` is *cumulative*: the peer has every
+message up to and including ``n``, so the window base moves past it, the timer
+restarts for the new oldest (or stops) and the timeout returns to its initial
+value. When the timer fires, *every* unacknowledged message goes out again
+("go back N") and the timeout doubles, up to ``max_timeout``. After
+``max_retries`` such rounds the next expiry gives up every message in the
+window; the following data datagrams carry a skip mark (``S``) so the receiver
+stops waiting for the abandoned numbers.
+
+The receiver keeps no buffer: it hands over only the message it expects and
+discards anything else (a duplicate, or a message beyond a gap), answering
+each arrival with the cumulative ACK of what it has.
+
+Wire format (shared with the other textbook rungs, see ``arq``), numbers
+modulo ``2**seq_bits`` (default 16 bits)::
+
+    D <seq> <ack> <text>             a message; <ack> = the last message received
+                                     in order from the peer, "-" before the first
+    S <seq> <ack> <first> <text>     the same, after a give-up: skip to <first>
+    A <ack>                          a stand-alone cumulative acknowledgement
+
+Example with a window of 3 and the second message lost: ``D 0 - a``,
+``D 1 - b`` (lost), ``D 2 - c``; the receiver answers ``A 0``, then ``A 0``
+again (``c`` is beyond the gap); the timer fires and ``D 1``, ``D 2`` go again.
+
+Acknowledgements: every arrival is acknowledged at once, riding on a data
+datagram if one leaves in the same step, else alone.
+
+The textbook bound is ``window < 2**seq_bits``; the skip mark after a give-up
+needs more room (a window plus the jump within half the space, see ``arq``):
+without it a give-up leaves this direction out of step.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator, Mapping
+
+from labchat.events import (
+    AckReceived,
+    DuplicateDiscarded,
+    MessageDelivered,
+    OutOfOrderDiscarded,
+    TimerExpired,
+)
+from labchat.protocols.arq import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_TIMEOUT,
+    DEFAULT_SEQ_BITS,
+    DEFAULT_TIMEOUT,
+    AckDatagram,
+    ArqEngine,
+    Pending,
+)
+from labchat.protocols.base import DEFAULT_MAX_DATAGRAM
+
+DEFAULT_WINDOW = 4
+
+
+class GoBackNEngine(ArqEngine):
+    """Go-Back-N in both directions."""
+
+    protocol = "go-back-n"
+
+    def __init__(
+        self,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_timeout: float = DEFAULT_MAX_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        window: int = DEFAULT_WINDOW,
+        seq_bits: int = DEFAULT_SEQ_BITS,
+        max_datagram: int = DEFAULT_MAX_DATAGRAM,
+    ) -> None:
+        if window >= 1 << seq_bits:
+            raise ValueError(
+                f"Go-Back-N needs window < 2**seq_bits: window {window} with "
+                f"seq_bits={seq_bits} gives only {1 << seq_bits} numbers"
+            )
+        super().__init__(timeout=timeout, max_timeout=max_timeout, max_retries=max_retries,
+                         window=window, seq_bits=seq_bits, max_datagram=max_datagram)
+        # sender: _send_base .. _next_seq - 1 are in flight, oldest first
+        self._in_flight: deque[Pending] = deque()
+        self._rto = self.settings.timeout
+        self._retries = 0  # expiries since the window last moved
+        self._deadline: float | None = None  # the one timer, for the oldest message
+        # receiver
+        self._expected = 0
+
+    # -- sender ----------------------------------------------------------------------
+
+    def _fill_window(self, now: float) -> None:
+        while self._waiting and len(self._in_flight) < self.settings.window:
+            self._in_flight.append(self._take_next(now))
+            if self._deadline is None:
+                self._deadline = now + self._rto
+
+    def _on_ack(self, ack: int, now: float) -> None:
+        # Which in-flight message does the wire number name? Counted from the
+        # base, modulo the space; anything outside the window is an old ACK.
+        offset = (ack - self.space.wire(self._send_base)) % self.space.modulus
+        if offset >= len(self._in_flight):
+            return
+        acked = tuple(self._in_flight.popleft().seq for _ in range(offset + 1))
+        self._send_base = acked[-1] + 1
+        self._emit(AckReceived(at=now, acked=acked))
+        self._acknowledged(acked[-1])
+        self._rto = self.settings.timeout  # progress: back to the initial timeout
+        self._retries = 0
+        self._deadline = now + self._rto if self._in_flight else None
+
+    def handle_timer(self, now: float) -> None:
+        if not self._in_flight or self._deadline is None or now < self._deadline:
+            return
+        self._emit(TimerExpired(at=now, seq=self._send_base, timeout=self._rto))
+        if self._retries < self.settings.max_retries:
+            self._retries += 1
+            self._rto = self.settings.backed_off(self._rto)
+            for pending in self._in_flight:  # go back N: resend the whole window
+                self._retransmit(pending, now)
+            self._deadline = now + self._rto
+            return
+        # They all went out on this timer, so they all share its fate.
+        base_before = self._send_base
+        for pending in self._in_flight:
+            self._give_up(pending, now)
+        self._in_flight.clear()
+        self._deadline = None
+        self._rto = self.settings.timeout
+        self._retries = 0
+        self._send_base = self._next_seq
+        if self._after_give_up(now, base_before):
+            self._fill_window(now)
+
+    def next_deadline(self) -> float | None:
+        return self._deadline
+
+    # -- receiver --------------------------------------------------------------------
+
+    def _handle_datagram(self, data: bytes, now: float) -> None:
+        datagram = self._decode(data)
+        if isinstance(datagram, AckDatagram):
+            self._on_ack(datagram.ack, now)
+            self._fill_window(now)
+            return
+        skip_to = self._skip_target(datagram, self._expected)  # may reject: nothing changed yet
+        if datagram.ack is not None:
+            self._on_ack(datagram.ack, now)
+        if skip_to is not None:
+            self._expected = self._skipped(self._expected, skip_to, now)
+        seq = self.space.nearest(datagram.seq, self._expected)
+        if seq == self._expected:
+            self._emit(MessageDelivered(at=now, text=datagram.text, seq=seq))
+            self._expected += 1
+        elif seq < self._expected:
+            self._emit(DuplicateDiscarded(at=now, seq=seq))
+        else:  # beyond a gap: no buffer, so drop it and re-ACK what we have
+            self._emit(OutOfOrderDiscarded(at=now, seq=seq, expected=self._expected))
+        self._ack_owed = True
+        self._fill_window(now)  # the window may have opened: the ack rides along
+        self._send_owed_ack()
+
+    def _ack_value(self) -> int | None:
+        return None if self._expected == 0 else self.space.wire(self._expected - 1)
+
+    # -- for panels ------------------------------------------------------------------
+
+    def _outstanding(self) -> Iterator[Pending]:
+        return iter(self._in_flight)
+
+    def snapshot(self) -> Mapping[str, object]:
+        return {
+            "send base": self._send_base,
+            "next seq": self._next_seq,
+            "window": self.settings.window,
+            "in flight": len(self._in_flight),
+            "queued": len(self._waiting),
+            "rto": self._rto,
+            "retries": self._retries,
+            "timer": self._deadline,
+            "expected seq": self._expected,
+            "seq space": self.space.modulus,
+            **self._skip_state(),
+        }

@@ -1,0 +1,262 @@
+"""Selective Repeat: a window, one timer per message, a receive buffer.
+
+The sender may have up to ``window`` messages between its window base and its
+next number; more are queued. Each message has its *own* timer and its own
+timeout, which starts at ``timeout`` and doubles (up to ``max_timeout``) each
+time that message's timer fires; only that message goes out again. An ACK
+``n`` is *individual*: it acknowledges message ``n`` only. The window base
+slides past every acknowledged message at its front. After ``max_retries``
+resends of a message, the next expiry gives it up, and with it every message
+the peer acknowledged behind it (then, or later while the skip mark below is
+unproven): the peer holds those in its buffer but can hand them over only
+once it learns to skip the gap, which the sender cannot be sure of. So here
+"gave up" can also mean "acknowledged, but delivery not promised"; such a
+message often is delivered later. The following data datagrams carry that
+skip mark (``S``).
+
+The receiver acknowledges every message inside its window (and the window
+just behind it, whose ACKs may have been lost), buffers those ahead of a
+gap, and hands over the run at the front of its window in order. Messages
+beyond its window are dropped without an ACK.
+
+Wire format (shared with the other textbook rungs, see ``arq``), numbers
+modulo ``2**seq_bits`` (default 16 bits)::
+
+    D <seq> <ack> <text>             a message; <ack> = the peer message that
+                                     arrived last, "-" before the first
+    S <seq> <ack> <first> <text>     the same, after a give-up: skip to <first>
+    A <ack>                          a stand-alone individual acknowledgement
+
+Example with the second of three messages lost: ``D 0 - a``, ``D 1 - b``
+(lost), ``D 2 - c``; the receiver answers ``A 0`` and ``A 2`` and buffers
+``c``; the timer of message 1 fires, ``D 1 - b`` goes again, and on its ACK
+the window slides past 1 and 2.
+
+Acknowledgements: every arrival is acknowledged at once, riding on a data
+datagram if one leaves in the same step, else alone. Every data datagram
+repeats the latest individual ack, which also repairs a lost stand-alone one
+(an old number cannot be mistaken for a newer message while the window and
+any skip stay within half the space, which this rung enforces).
+
+The window must be at most half the sequence space (else an old copy and a
+new message share a number): the constructor refuses a larger one. The skip
+mark after a give-up needs a window plus the jump within half the space (see
+``arq``); at exactly half, a give-up leaves this direction out of step.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator, Mapping
+
+from labchat.events import (
+    AckReceived,
+    DuplicateDiscarded,
+    MessageBuffered,
+    MessageDelivered,
+    OutOfOrderDiscarded,
+    TimerExpired,
+)
+from labchat.protocols.arq import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_TIMEOUT,
+    DEFAULT_SEQ_BITS,
+    DEFAULT_TIMEOUT,
+    AckDatagram,
+    ArqEngine,
+    Pending,
+)
+from labchat.protocols.base import DEFAULT_MAX_DATAGRAM
+
+DEFAULT_WINDOW = 4
+
+
+class SelectiveRepeatEngine(ArqEngine):
+    """Selective Repeat in both directions."""
+
+    protocol = "selective-repeat"
+
+    def __init__(
+        self,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_timeout: float = DEFAULT_MAX_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        window: int = DEFAULT_WINDOW,
+        seq_bits: int = DEFAULT_SEQ_BITS,
+        max_datagram: int = DEFAULT_MAX_DATAGRAM,
+    ) -> None:
+        if 2 * window > 1 << seq_bits:
+            raise ValueError(
+                f"Selective Repeat needs a window of at most half the sequence space: "
+                f"window {window} > {(1 << seq_bits) // 2} (seq_bits={seq_bits})"
+            )
+        super().__init__(timeout=timeout, max_timeout=max_timeout, max_retries=max_retries,
+                         window=window, seq_bits=seq_bits, max_datagram=max_datagram)
+        # sender: every number in _send_base .. _next_seq - 1 is in one of the two
+        self._unacked: dict[int, Pending] = {}
+        self._acked_ahead: dict[int, Pending] = {}  # acknowledged, base not past them yet
+        # (deadline, seq) per timer; an entry whose message was acknowledged or
+        # re-armed is stale and skipped, which keeps each step O(log window).
+        self._timers: list[tuple[float, int]] = []
+        # receiver
+        self._receive_base = 0
+        self._buffer: dict[int, str] = {}
+        self._latest_ack: int | None = None  # wire number of the last arrival
+
+    # -- sender ----------------------------------------------------------------------
+
+    def _fill_window(self, now: float) -> None:
+        while self._waiting and self._next_seq - self._send_base < self.settings.window:
+            pending = self._take_next(now)
+            self._unacked[pending.seq] = pending
+            self._arm(pending, self.settings.timeout, now)
+
+    def _arm(self, pending: Pending, rto: float, now: float) -> None:
+        pending.rto = rto
+        pending.deadline = now + rto
+        heapq.heappush(self._timers, (pending.deadline, pending.seq))
+
+    def _on_ack(self, ack: int, now: float) -> None:
+        offset = (ack - self.space.wire(self._send_base)) % self.space.modulus
+        pending = self._unacked.pop(self._send_base + offset, None)
+        if pending is None:
+            return  # outside the window, or acknowledged already
+        self._emit(AckReceived(at=now, acked=(pending.seq,)))
+        if self._skip_proof is not None and pending.seq < self._skip_proof:
+            # Sent before a give-up, so it sits in the peer's buffer behind the
+            # abandoned gap until the peer reads our skip mark: not promised.
+            self._give_up(pending, now)
+        else:
+            self._acked_ahead[pending.seq] = pending
+            self._acknowledged(pending.seq)
+        self._slide()
+
+    def _slide(self) -> None:
+        while self._send_base < self._next_seq and self._send_base not in self._unacked:
+            self._acked_ahead.pop(self._send_base, None)
+            self._send_base += 1
+
+    def handle_timer(self, now: float) -> None:
+        while self._timers and self._timers[0][0] <= now:
+            deadline, seq = heapq.heappop(self._timers)
+            pending = self._unacked.get(seq)
+            if pending is None or pending.deadline != deadline:
+                continue  # stale: acknowledged, given up or re-armed since
+            self._emit(TimerExpired(at=now, seq=seq, timeout=pending.rto))
+            if pending.retries < self.settings.max_retries:
+                pending.retries += 1
+                self._retransmit(pending, now)  # this message only
+                self._arm(pending, self.settings.backed_off(pending.rto), now)
+            else:
+                self._give_up_through(pending, now)
+
+    def _give_up_through(self, pending: Pending, now: float) -> None:
+        # Older unacknowledged messages started their timers earlier, so they
+        # normally gave up first; any left share this one's fate.
+        base_before = self._send_base
+        for seq in range(self._send_base, pending.seq + 1):
+            older = self._unacked.pop(seq, None)
+            if older is not None:
+                self._give_up(older, now)
+        # Acknowledged messages behind the gap sit in the peer's buffer: they
+        # reach its user only if it learns to skip, which we cannot promise.
+        for seq in sorted(self._acked_ahead):
+            self._give_up(self._acked_ahead.pop(seq), now)
+        self._slide()
+        if not self._after_give_up(now, base_before):
+            for seq in sorted(self._unacked):
+                self._give_up(self._unacked.pop(seq), now)
+            self._timers.clear()
+            self._send_base = self._next_seq
+            return
+        self._fill_window(now)
+
+    def next_deadline(self) -> float | None:
+        while self._timers:
+            deadline, seq = self._timers[0]
+            pending = self._unacked.get(seq)
+            if pending is not None and pending.deadline == deadline:
+                return deadline
+            heapq.heappop(self._timers)
+        return None
+
+    # -- receiver --------------------------------------------------------------------
+
+    def _handle_datagram(self, data: bytes, now: float) -> None:
+        datagram = self._decode(data)
+        if isinstance(datagram, AckDatagram):
+            self._on_ack(datagram.ack, now)
+            self._fill_window(now)
+            return
+        skip_to = self._skip_target(datagram, self._receive_base)  # may reject first
+        if datagram.ack is not None:
+            self._on_ack(datagram.ack, now)
+        if skip_to is not None:
+            self._skip(skip_to, now)
+        window = self.settings.window
+        seq = self.space.nearest(datagram.seq, self._receive_base)
+        if self._receive_base <= seq < self._receive_base + window:
+            if seq in self._buffer:
+                self._emit(DuplicateDiscarded(at=now, seq=seq))
+            else:
+                self._buffer[seq] = datagram.text
+                if seq != self._receive_base:
+                    self._emit(MessageBuffered(at=now, seq=seq, expected=self._receive_base))
+                self._hand_over_front(now)
+            self._owe_ack(seq)
+        elif self._receive_base - window <= seq < self._receive_base:
+            self._emit(DuplicateDiscarded(at=now, seq=seq))
+            self._owe_ack(seq)  # its first ACK may have been lost
+        else:
+            self._emit(OutOfOrderDiscarded(at=now, seq=seq, expected=self._receive_base))
+        self._fill_window(now)
+        self._send_owed_ack()
+
+    def _hand_over_front(self, now: float) -> None:
+        while self._receive_base in self._buffer:
+            text = self._buffer.pop(self._receive_base)
+            self._emit(MessageDelivered(at=now, text=text, seq=self._receive_base))
+            self._receive_base += 1
+
+    def _skip(self, first: int, now: float) -> None:
+        # Hand over what we hold before ``first`` in order, skipping the gaps.
+        gap_start: int | None = None
+        for seq in range(self._receive_base, first):
+            if seq in self._buffer:
+                if gap_start is not None:
+                    self._skipped(gap_start, seq, now)
+                    gap_start = None
+                self._emit(MessageDelivered(at=now, text=self._buffer.pop(seq), seq=seq))
+            elif gap_start is None:
+                gap_start = seq
+        if gap_start is not None:
+            self._skipped(gap_start, first, now)
+        self._receive_base = first
+        self._hand_over_front(now)
+
+    def _owe_ack(self, seq: int) -> None:
+        self._latest_ack = self.space.wire(seq)
+        self._ack_owed = True
+
+    def _ack_value(self) -> int | None:
+        return self._latest_ack
+
+    # -- for panels ------------------------------------------------------------------
+
+    def _outstanding(self) -> Iterator[Pending]:
+        return iter(sorted(self._unacked.values(), key=lambda p: p.seq))
+
+    def snapshot(self) -> Mapping[str, object]:
+        return {
+            "send base": self._send_base,
+            "next seq": self._next_seq,
+            "window": self.settings.window,
+            "timers running": sorted(self._unacked),
+            "acked ahead": sorted(self._acked_ahead),
+            "queued": len(self._waiting),
+            "receive base": self._receive_base,
+            "buffered": sorted(self._buffer),
+            "seq space": self.space.modulus,
+            **self._skip_state(),
+        }

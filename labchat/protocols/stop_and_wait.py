@@ -1,0 +1,173 @@
+"""Stop-and-wait: rdt 3.0, the alternating-bit protocol, one message at a time.
+
+The sender transmits one message, starts its one timer, and waits. The ACK
+that names that message's bit stops the timer and lets the next message go;
+any other ACK is ignored. When the timer fires the message goes out again and
+the timeout doubles (up to ``max_timeout``); after ``max_retries`` resends the
+next expiry gives the message up. The receiver hands over a message whose bit
+is the one it expects and flips its bit; anything else is a duplicate, which
+it discards and acknowledges again (so a lost ACK heals).
+
+Wire format (shared with the other textbook rungs, see ``arq``)::
+
+    D <bit> <ack> <text>     a message; <ack> = the bit of the last message
+                             received from the peer, "-" before the first
+    A <ack>                  a stand-alone acknowledgement
+
+Example: ``D 0 - hello``, then ``A 0``, then ``D 1 0 how are you``.
+
+Acknowledgements: a message that arrives is acknowledged at once, riding on
+a data datagram if one leaves in the same step, else alone (``A``).
+
+Limits a student should see (each is a lab exercise):
+
+* one message per round trip: the link sits idle while the sender waits;
+* one bit only tells "this one" from "the one before": the alternating bit
+  assumes the network does not reorder. A copy delayed past a whole round of
+  the next message arrives with the "right" bit and is delivered twice
+  (``seq_bits`` widens the number, as Go-Back-N does);
+* after a give-up one bit cannot tell the receiver to skip the abandoned
+  message, so with ``seq_bits=1`` every later message is given up at once.
+  With ``seq_bits >= 2`` the next message carries a skip mark (``S``) as
+  long as the jump fits in the space (see ``arq``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from labchat.events import (
+    AckReceived,
+    DuplicateDiscarded,
+    MessageDelivered,
+    OutOfOrderDiscarded,
+    TimerExpired,
+)
+from labchat.protocols.arq import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    AckDatagram,
+    ArqEngine,
+    Pending,
+)
+from labchat.protocols.base import DEFAULT_MAX_DATAGRAM
+
+
+class StopAndWaitEngine(ArqEngine):
+    """rdt 3.0 in both directions: one message outstanding, one timer."""
+
+    protocol = "stop-and-wait"
+
+    def __init__(
+        self,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_timeout: float = DEFAULT_MAX_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        seq_bits: int = 1,
+        max_datagram: int = DEFAULT_MAX_DATAGRAM,
+    ) -> None:
+        super().__init__(timeout=timeout, max_timeout=max_timeout, max_retries=max_retries,
+                         window=1, seq_bits=seq_bits, max_datagram=max_datagram)
+        # sender
+        self._sending: Pending | None = None  # the one message waiting for its ACK
+        self._rto = self.settings.timeout
+        self._retries = 0
+        self._deadline: float | None = None
+        # receiver
+        self._expected = 0  # absolute number of the next message from the peer
+
+    # -- sender ----------------------------------------------------------------------
+
+    def _fill_window(self, now: float) -> None:
+        if self._sending is None and self._waiting:
+            self._send_base = self._next_seq
+            self._sending = self._take_next(now)
+            self._deadline = now + self._rto
+
+    def _on_ack(self, ack: int, now: float) -> None:
+        sending = self._sending
+        if sending is None or ack != self.space.wire(sending.seq):
+            return  # the ACK of an older message (a duplicate): wait on
+        self._emit(AckReceived(at=now, acked=(sending.seq,)))
+        self._acknowledged(sending.seq)
+        self._sending = None
+        self._send_base = self._next_seq
+        self._rto = self.settings.timeout  # progress: back to the initial timeout
+        self._retries = 0
+        self._deadline = None
+
+    def handle_timer(self, now: float) -> None:
+        sending = self._sending
+        if sending is None or self._deadline is None or now < self._deadline:
+            return
+        self._emit(TimerExpired(at=now, seq=sending.seq, timeout=self._rto))
+        if self._retries < self.settings.max_retries:
+            self._retries += 1
+            self._rto = self.settings.backed_off(self._rto)
+            self._retransmit(sending, now)
+            self._deadline = now + self._rto
+            return
+        base_before = self._send_base
+        self._give_up(sending, now)
+        self._sending = None
+        self._deadline = None
+        self._rto = self.settings.timeout
+        self._retries = 0
+        self._send_base = self._next_seq
+        if self._after_give_up(now, base_before):
+            self._fill_window(now)
+
+    def next_deadline(self) -> float | None:
+        return self._deadline
+
+    # -- receiver --------------------------------------------------------------------
+
+    def _handle_datagram(self, data: bytes, now: float) -> None:
+        datagram = self._decode(data)
+        if isinstance(datagram, AckDatagram):
+            self._on_ack(datagram.ack, now)
+            self._fill_window(now)
+            return
+        skip_to = self._skip_target(datagram, self._expected)  # may reject: nothing changed yet
+        if datagram.ack is not None:
+            self._on_ack(datagram.ack, now)
+        if skip_to is not None:
+            self._expected = self._skipped(self._expected, skip_to, now)
+        seq = self.space.nearest(datagram.seq, self._expected)
+        if seq == self._expected:
+            self._emit(MessageDelivered(at=now, text=datagram.text, seq=seq))
+            self._expected += 1
+        elif seq < self._expected:
+            self._emit(DuplicateDiscarded(at=now, seq=seq))
+        else:
+            self._emit(OutOfOrderDiscarded(at=now, seq=seq, expected=self._expected))
+        self._ack_owed = True
+        self._fill_window(now)  # a next message may leave now, carrying the ack
+        self._send_owed_ack()
+
+    def _ack_value(self) -> int | None:
+        return None if self._expected == 0 else self.space.wire(self._expected - 1)
+
+    # -- for panels ------------------------------------------------------------------
+
+    def _outstanding(self) -> Iterator[Pending]:
+        if self._sending is not None:
+            yield self._sending
+
+    def snapshot(self) -> Mapping[str, object]:
+        sending = self._sending
+        return {
+            "state": "ready" if sending is None
+            else f"waiting for ACK {self.space.wire(sending.seq)}",
+            "send bit": self.space.wire(self._next_seq if sending is None else sending.seq),
+            "expected bit": self.space.wire(self._expected),
+            "rto": self._rto,
+            "retries": self._retries,
+            "timer": self._deadline,
+            "queued": len(self._waiting),
+            "sent": self._next_seq,
+            "delivered": self._expected,
+            **self._skip_state(),
+        }
