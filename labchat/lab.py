@@ -24,7 +24,6 @@ import functools
 import html
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -55,6 +54,7 @@ from labchat.protocols import PROTOCOLS, create_engine
 from labchat.relay import UdpRelay
 from labchat.trace import Side, WireRecord
 from labchat.transport import UdpPeer, wait_until
+from labchat.ui import on_enter
 
 SIDES: tuple[Side, Side] = ("A", "B")
 
@@ -139,12 +139,7 @@ class PeerPanel:
         self.send_button = widgets.Button(description="Send", button_style="primary")
         self.send_button.add_class("labchat-send")
         self.send_button.on_click(lambda _button: self.submit())
-        with warnings.catch_warnings():
-            # Text.on_submit is deprecated in ipywidgets 8 in favour of observing
-            # value with continuous_update=False, but that also fires on blur and on
-            # ``input.value = ...`` from code: Enter alone must send.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            self.input.on_submit(lambda _text: self.submit())
+        on_enter(self.input, self.submit)
         self.widget = widgets.VBox(
             [self.title, self.messages, self.counters,
              widgets.HBox([self.input, self.send_button])],
