@@ -92,6 +92,25 @@ def format_state(state: Mapping[str, object]) -> str:
     return ", ".join(f"{key}={_short(value)}" for key, value in state.items())
 
 
+#: The state variables a chart shows beside its lifelines, from every rung's
+#: ``snapshot()``: the count carried, the window's edges, the timers. The rest
+#: (settings such as the window size or the sequence space, housekeeping)
+#: stays in the panels: a note of twelve variables at every send hides the
+#: arrows it explains.
+CHART_STATE_KEYS = (
+    "sent", "received", "last carried", "acked by peer", "stalls", "resends",  # counts
+    "state", "expected bit",  # stop-and-wait
+    "send base", "next seq", "timers running", "rto", "timer",  # windows and timers
+    "expected seq", "receive base", "buffered",  # the receiving side
+)
+
+
+def chart_state(state: Mapping[str, object]) -> str:
+    """The part of a ``snapshot()`` a chart shows (all of it if no key is known)."""
+    shown = {key: value for key, value in state.items() if key in CHART_STATE_KEYS}
+    return format_state(shown or state)
+
+
 def event_note(event: Event) -> str | None:
     """The one-line note a chart shows for ``event``, or None if the arrows say it all."""
     if isinstance(event, MessageDelivered):
@@ -211,7 +230,7 @@ def render_svg(
             body.append(_text(6, moment.y + 3, stamp, fill="#999999", size=9))
 
     final_lines: dict[Side, list[str]] = {
-        side: _wrap(format_state(state)) for side, state in (final or {}).items()
+        side: _wrap(chart_state(state)) for side, state in (final or {}).items()
     }
     final_height = max((len(lines) for lines in final_lines.values()), default=0) * LINE_HEIGHT
     height = bottom + (final_height + 16.0 if final_height else 0.0)
@@ -301,7 +320,7 @@ def _moments(records: Sequence[WireRecord], events: Mapping[Side, Sequence[Event
         send = _Moment(record.sent_at, 2 * record.id, 0, record.source, record)
         state = states.get(record.id)
         if state is not None and record.copy_of is None:
-            text = format_state(state)
+            text = chart_state(state)
             if last_state.get(record.source) != text:
                 last_state[record.source] = text
                 send.state_lines = _wrap(text)

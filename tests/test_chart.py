@@ -121,3 +121,17 @@ def test_chart_shows_the_report_resending_after_a_loss() -> None:
                      ("A", "resend", "delivered"), ("A", "resend", "delivered")]
     notes = " ".join("".join(n.itertext()) for n in by_class(root, "labchat-note"))
     assert "count 1 != 2: resend all 2" in notes
+
+
+def test_a_window_rung_shows_its_window_and_timer_not_its_settings() -> None:
+    recording = Recording("go-back-n")
+    recording.drop_next("A->B")
+    recording.send("A", "one")
+    root = parse(recording.chart().svg())
+    notes = " ".join("".join(n.itertext()) for n in by_class(root, "labchat-note"))
+    final = " ".join("".join(f.itertext()) for f in by_class(root, "labchat-final-state"))
+    # The first send: base 0, next 1, the timer set; the resend on the timer.
+    assert "send base=0" in notes and "next seq=1" in notes and "timer=" in notes
+    assert "send base=1" in final
+    for setting in ("window=", "seq space=", "queued="):
+        assert setting not in notes + final

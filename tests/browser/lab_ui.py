@@ -47,4 +47,12 @@ def send(root: Locator, side: str, text: str) -> None:
 def snapshot(locator: Locator, path: Path) -> None:
     """A picture of ``locator`` for the README (the element only, not the browser chrome)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    page = locator.page
+    viewport = page.viewport_size
+    box = locator.bounding_box()
+    if viewport and box and box["height"] + 120 > viewport["height"]:
+        # JupyterLab scrolls the notebook inside its own panel: an element
+        # taller than the window would be cut off, so make the window taller.
+        page.set_viewport_size({"width": viewport["width"], "height": int(box["height"]) + 200})
+        locator.scroll_into_view_if_needed()
     locator.screenshot(path=str(path), animations="disabled")
