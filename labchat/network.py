@@ -112,6 +112,14 @@ class _Network:
                 engine.handle_timer(self.now)
                 self._flush(side)
 
+    def inject(self, side: Side, payload: bytes) -> None:
+        """A datagram from outside (a forger, a test) arrives at ``side`` now.
+
+        It is handed over exactly as an arrival (events, replies, records) but
+        is not a wire record between A and B: neither of them sent it.
+        """
+        self._hand_over(_check_side(side), payload)
+
     def _hand_over(self, side: Side, payload: bytes) -> None:
         if self.record:
             self._log(side, DatagramReceived(at=self.now, size=len(payload), source=other(side)))

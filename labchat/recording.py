@@ -71,8 +71,7 @@ class Recording:
         It is not a wire record between A and B (no one of them sent it);
         whatever ``side`` sends in reply is.
         """
-        # The network hands it over exactly as an arrival: events, flush, records.
-        self.network._hand_over(side, payload)
+        self.network.inject(side, payload)
         self.run()
 
     def wait(self, seconds: float) -> None:
