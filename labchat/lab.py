@@ -431,6 +431,7 @@ class ChatLab:
             button(f"mismatch {a_name}", "labchat-mismatch-a", lambda: self.force_mismatch("A")),
             button(f"mismatch {b_name}", "labchat-mismatch-b", lambda: self.force_mismatch("B")),
         ]
+        self.mismatch_buttons = buttons[2:]
         style = {"description_width": "70px"}
         self.loss = widgets.FloatSlider(0.0, min=0.0, max=1.0, step=0.05, description="loss",
                                         style=style)
@@ -488,6 +489,13 @@ class ChatLab:
         self._session = self._new_session()
 
     def _new_session(self) -> _Session:
+        # Only the report's rung carries a count to falsify: grey the buttons
+        # out for the others rather than let a click end in an error line.
+        falsifiable = PROTOCOLS[self.protocol].has_count_to_falsify
+        for mismatch in self.mismatch_buttons:
+            mismatch.disabled = not falsifiable
+            mismatch.tooltip = (mismatch.description if falsifiable
+                                else f"the {self.protocol!r} protocol has no count to falsify")
         session = _Session(self.protocol, int(self.seed_box.value), self._impairment(),
                            self._on_event, self._on_record)
         with self._changed:

@@ -125,6 +125,21 @@ def test_changing_the_protocol_or_seed_starts_a_fresh_conversation(lab: ChatLab)
     assert message_lines(lab, "B") == [("new", "A: after")]
 
 
+def test_a_rung_without_a_count_greys_out_mismatch_and_still_chats(lab: ChatLab) -> None:
+    mismatch = lab.mismatch_buttons
+    assert [button.disabled for button in mismatch] == [False, False]
+    lab.protocol_chooser.value = "go-back-n"
+    assert [button.disabled for button in mismatch] == [True, True]
+    assert "no count to falsify" in mismatch[0].tooltip
+    lab.force_mismatch("A")  # as a notebook cell might: an error line, no crash
+    lab.send("A", "windowed hello")
+    assert lab.wait_until_quiet()
+    assert message_lines(lab, "B") == [("new", "A: windowed hello")]
+    assert message_lines(lab, "A")[0][0] == "error"
+    lab.protocol_chooser.value = "report"
+    assert [button.disabled for button in mismatch] == [False, False]
+
+
 def test_the_threads_never_print(capfd: pytest.CaptureFixture[str]) -> None:
     with ChatLab("report") as lab:
         lab.loss.value = 0.5

@@ -43,6 +43,8 @@ class Engine(ABC):
 
     #: The name used by ``--protocol`` and the lab's protocol chooser.
     protocol: ClassVar[str]
+    #: Whether ``force_mismatch`` works: only a rung with the report's count.
+    has_count_to_falsify: ClassVar[bool] = False
 
     def __init__(self, *, max_datagram: int = DEFAULT_MAX_DATAGRAM) -> None:
         self.max_datagram = max_datagram

@@ -80,6 +80,7 @@ class ReportEngine(Engine):
     """One client of the report: two lists and the resend-everything rule."""
 
     protocol = "report"
+    has_count_to_falsify = True
 
     def __init__(self, **settings: int) -> None:
         super().__init__(**settings)
