@@ -42,9 +42,7 @@ from labchat.events import (
     TransportFailed,
 )
 from labchat.protocols.base import Engine
-from labchat.trace import Side, WireRecord
-
-SIDES: tuple[Side, Side] = ("A", "B")
+from labchat.trace import SIDES, Side, WireRecord
 
 #: How many records a chart draws by default; older ones are summarised in a note.
 DEFAULT_LAST = 200

@@ -52,11 +52,9 @@ from labchat.events import (
 )
 from labchat.protocols import PROTOCOLS, create_engine
 from labchat.relay import UdpRelay
-from labchat.trace import Side, WireRecord
+from labchat.trace import SIDES, Side, WireRecord
 from labchat.transport import UdpPeer, wait_until
 from labchat.ui import on_enter
-
-SIDES: tuple[Side, Side] = ("A", "B")
 
 #: How many datagrams the live chart draws (the newest); older ones are counted.
 CHART_LAST = 40

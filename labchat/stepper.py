@@ -29,10 +29,8 @@ from labchat.events import DatagramReceived, DatagramSent, Event, MessageDeliver
 from labchat.network import ManualNetwork
 from labchat.protocols import create_engine
 from labchat.protocols.base import Engine
-from labchat.trace import Side, WireRecord
+from labchat.trace import SIDES, Side, WireRecord
 from labchat.ui import on_enter
-
-SIDES: tuple[Side, Side] = ("A", "B")
 
 #: Events the network adds about carrying datagrams: the wire lines already say so.
 _WIRE_EVENTS = (DatagramSent, DatagramReceived)

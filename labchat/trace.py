@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 Side = Literal["A", "B"]
+#: Both sides, in the order every view shows them (A on the left).
+SIDES: tuple[Side, Side] = ("A", "B")
 Fate = Literal["in_flight", "delivered", "dropped"]
 
 
