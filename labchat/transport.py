@@ -144,6 +144,11 @@ class UdpPeer:
         """Block until at least ``count`` events called ``name`` happened."""
         return self.wait_for(lambda: len(self.events(name)) >= count, timeout)
 
+    def unfinished(self) -> int:
+        """Messages sent but neither acknowledged nor given up yet."""
+        with self._lock:
+            return self.engine.unfinished()
+
     def snapshot(self) -> dict[str, object]:
         with self._lock:
             return dict(self.engine.snapshot())

@@ -137,7 +137,7 @@ def test_the_command_refuses_bad_settings_in_one_line(capsys: pytest.CaptureFixt
     assert main(["simulate", "--loss", "7"]) == 2
     errors = capsys.readouterr().err.splitlines()
     assert len(errors) == 3
-    assert "bad --setting for report" in errors[0]
+    assert "report has no setting 'window'; its settings: max_datagram" in errors[0]
     assert "NAME=VALUE" in errors[1]
     assert "loss is a probability" in errors[2]
 

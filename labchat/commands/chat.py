@@ -26,6 +26,7 @@ from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 from typing import Any, TypeAlias
 
+from labchat.commands.settings import add_setting_flag, parse_setting
 from labchat.errors import LocalProtocolError
 from labchat.events import (
     DatagramReceived,
@@ -85,6 +86,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--linger", type=_seconds, default=1.0, metavar="SECONDS",
                         help="at end of input, wait this long for unfinished messages "
                              "(default 1.0)")
+    add_setting_flag(parser)
     parser.set_defaults(run=run)
 
 
@@ -107,8 +109,14 @@ def _seconds(text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        peer = UdpPeer(create_engine(args.protocol), peer=args.peer, bind=args.listen,
-                       name=args.name)
+        engine = create_engine(args.protocol, **dict(parse_setting(t) for t in args.setting))
+    except ValueError as error:
+        # A malformed flag, or a setting this engine does not have or refuses.
+        print(f"labchat chat: error: bad --setting for {args.protocol}: {error}",
+              file=sys.stderr)
+        return 2
+    try:
+        peer = UdpPeer(engine, peer=args.peer, bind=args.listen, name=args.name)
     except OSError as error:
         reason = error.strerror or str(error)
         print(f"labchat chat: error: cannot listen on {format_address(args.listen)}: {reason}",
@@ -130,10 +138,23 @@ def run(args: argparse.Namespace) -> int:
         try:
             for line in lines:
                 _handle(peer, line, printer, quiet=args.jsonl)
-            peer.wait_for(lambda: peer.engine.unfinished() == 0, timeout=args.linger)
+            peer.wait_for(lambda: peer.unfinished() == 0, timeout=args.linger)
+            _report_unfinished(peer, printer, args.linger)
         except KeyboardInterrupt:
             pass  # Ctrl-C: leave at once, cleanly
     return 0
+
+
+def _report_unfinished(peer: UdpPeer, printer: Printer, linger: float) -> None:
+    """Say how many sent messages were neither acknowledged nor given up at exit.
+
+    A message is never dropped silently: a rung without a timer (``repaired``)
+    never gives up, so the chat tells at exit what is still unconfirmed.
+    """
+    left = peer.unfinished()
+    if left:
+        printer.put({"event": "unacknowledged", "messages": left, "linger": linger})
+        printer.put(f"* {left} message(s) not acknowledged after {linger:g} s; leaving anyway")
 
 
 def _handle(peer: UdpPeer, line: str, printer: Printer, *, quiet: bool) -> None:
@@ -207,7 +228,7 @@ class Printer:
         self._render = render
         self._queue: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
         self._broken = False
-        self._thread = threading.Thread(target=self._run, name="chat-printer", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="labchat-printer", daemon=True)
 
     def put(self, item: Item) -> None:
         self._queue.put(item)

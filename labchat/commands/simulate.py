@@ -12,6 +12,7 @@ import json
 import sys
 from typing import Any
 
+from labchat.commands.settings import add_setting_flag, parse_setting
 from labchat.protocols import PROTOCOLS
 from labchat.sim import Stats, simulate
 
@@ -35,23 +36,9 @@ def add_parser(commands: Any) -> None:
                         help="ms between one user's messages (0: all at once)")
     parser.add_argument("--both-ways", action="store_true", help="both users send")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random impairments")
-    parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
-                        help="an engine setting, e.g. --setting window=8 (repeatable)")
+    add_setting_flag(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
-
-
-def parse_setting(text: str) -> tuple[str, int | float | str]:
-    """``"window=8"`` -> ``("window", 8)``; numbers become numbers."""
-    name, equals, value = text.partition("=")
-    if not equals or not name.isidentifier():
-        raise ValueError(f"expected --setting NAME=VALUE, got {text!r}")
-    for kind in (int, float):
-        try:
-            return name, kind(value)
-        except ValueError:
-            pass
-    return name, value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,13 +51,8 @@ def run(args: argparse.Namespace) -> int:
             settings=settings,
         )
     except ValueError as error:
-        # Unknown protocol, out-of-range probability: a usage error.
+        # Unknown protocol or setting, out-of-range probability: a usage error.
         print(f"labchat simulate: error: {error}", file=sys.stderr)
-        return 2
-    except TypeError as error:
-        # An engine refused a setting it does not have.
-        print(f"labchat simulate: error: bad --setting for {args.protocol}: {error}",
-              file=sys.stderr)
         return 2
     print(json.dumps(stats.to_dict()) if args.json else table(stats))
     return 0

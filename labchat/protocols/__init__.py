@@ -6,6 +6,7 @@ module only maps names to engine classes; front ends choose from ``PROTOCOLS``.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from labchat.protocols.base import Engine
@@ -35,6 +36,11 @@ def create_engine(protocol: str, **settings: Any) -> Engine:
     except KeyError:
         known = ", ".join(PROTOCOLS)
         raise ValueError(f"unknown protocol {protocol!r}; choose one of: {known}") from None
+    known_settings = inspect.signature(engine_class).parameters
+    unknown = sorted(set(settings) - set(known_settings))
+    if unknown:
+        raise ValueError(f"{protocol} has no setting {unknown[0]!r}; "
+                         f"its settings: {', '.join(known_settings)}")
     return engine_class(**settings)
 
 

@@ -37,7 +37,13 @@ from labchat.events import (
     ResendStarted,
     preview_of,
 )
-from labchat.protocols.base import Engine, Outgoing, decode_text, encode_text
+from labchat.protocols.base import (
+    DEFAULT_MAX_DATAGRAM,
+    Engine,
+    Outgoing,
+    decode_text,
+    encode_text,
+)
 
 RESEND_TAG = "resend"
 
@@ -82,8 +88,8 @@ class ReportEngine(Engine):
     protocol = "report"
     has_count_to_falsify = True
 
-    def __init__(self, **settings: int) -> None:
-        super().__init__(**settings)
+    def __init__(self, *, max_datagram: int = DEFAULT_MAX_DATAGRAM) -> None:
+        super().__init__(max_datagram=max_datagram)
         self.messages_sent: list[str] = []
         self.messages_received: list[str] = []
         self.resends = 0  # how many times the resend-all rule fired
