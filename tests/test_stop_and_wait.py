@@ -120,6 +120,32 @@ def test_the_alternating_bit_assumes_no_reordering() -> None:
         assert p.delivered("b") == expected
 
 
+def test_a_stale_ack_with_the_right_bit_loses_a_message_without_a_trace() -> None:
+    """The worse half of the no-reordering assumption: a lost message taken as acknowledged.
+
+    D0 is duplicated, so B acknowledges it twice; the second ``ACK 0`` is held
+    back until m2 (bit 0 again) has been lost. With one bit that stale ACK
+    completes m2: nothing is resent, nothing is given up, B never sees it.
+    Any wider number tells the ACKs apart.
+    """
+    for bits, expected in ((1, ["m0", "m1"]), (2, ["m0", "m1", "m2"])):
+        p = pair(seq_bits=bits)
+        p.send("a", "m0")
+        p.duplicate()
+        p.deliver()  # B has acknowledged m0 twice
+        p.deliver()  # the first ACK 0 reaches A; the second stays in flight
+        stale_ack = p.in_flight.pop(0)
+        p.send("a", "m1")
+        p.settle()
+        p.send("a", "m2")
+        p.drop()
+        p.in_flight.append(stale_ack)
+        p.settle()
+        assert p.delivered("b") == expected
+        assert p.gave_up("a") == []
+        assert p.engines["a"].unfinished() == 0
+
+
 def test_both_sides_sending_at_once_acks_ride_on_data_when_they_can() -> None:
     p = pair()
     p.send("a", "x0")

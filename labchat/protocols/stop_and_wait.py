@@ -24,8 +24,11 @@ Limits a student should see (each is a lab exercise):
 * one message per round trip: the link sits idle while the sender waits;
 * one bit only tells "this one" from "the one before": the alternating bit
   assumes the network does not reorder. A copy delayed past a whole round of
-  the next message arrives with the "right" bit and is delivered twice
-  (``seq_bits`` widens the number, as Go-Back-N does);
+  the next message arrives with the "right" bit and is delivered twice; a
+  stale ACK with the "right" bit completes a message that was lost, which is
+  then never resent and never given up. ``seq_bits`` widens the number (as
+  Go-Back-N does); over a real network that reorders, such as the relay with
+  ``--reorder`` or ``--jitter``, run the chat with ``--setting seq_bits=16``;
 * after a give-up one bit cannot tell the receiver to skip the abandoned
   message, so with ``seq_bits=1`` every later message is given up at once.
   With ``seq_bits >= 2`` the next message carries a skip mark (``S``) as
