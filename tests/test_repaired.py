@@ -7,7 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labchat.errors import MessageTooLong
-from labchat.events import AckReceived, DatagramRejected, MessageDelivered, ResendStarted
+from labchat.events import (
+    AckReceived,
+    DatagramRejected,
+    MessageDelivered,
+    MessageRetransmitted,
+    ResendStarted,
+)
 from labchat.protocols import create_engine
 from labchat.protocols.repaired import COUNT_ROOM, RepairedEngine, decode, encode
 from labchat.protocols.report import ReportEngine
@@ -133,6 +139,28 @@ def test_what_remains_a_chatty_peer_can_still_cause_a_needless_resend() -> None:
     assert len(resends(p, "a")) == 1
     assert p.names("b").count("duplicate") == 1  # harmless: recognised by number
     assert p.delivered("b") == ["x"]
+
+
+@pytest.mark.parametrize("burst", [4, 8, 16])
+def test_what_remains_crossing_bursts_resend_the_whole_tail_again_and_again(burst: int) -> None:
+    """Without a clock, "lost" and "not arrived yet" look the same.
+
+    Both sides send a burst at once, on a perfect link: every message of the
+    peer's burst carries a count of 0, so every second one looks like a stall
+    and the whole unacknowledged burst goes again. The cost grows with the
+    square of the burst (burst**2 / 2 per side); everything is still
+    delivered once, the rest are duplicates recognised by number.
+    """
+    p = pair()
+    for i in range(burst):
+        p.send("a", f"a{i}")
+    for i in range(burst):
+        p.send("b", f"b{i}")
+    p.settle()
+    for side in SIDES:
+        assert p.delivered(other(side)) == [f"{side}{i}" for i in range(burst)]
+        assert len(p.of(side, MessageRetransmitted)) == burst * burst // 2
+        assert p.names(other(side)).count("duplicate") == burst * burst // 2
 
 
 @pytest.mark.parametrize(

@@ -50,6 +50,12 @@ no timer, ACKs only on new messages     REMAINS: a loss is noticed only when
                                         is never recovered; nothing gives up
 no window                               REMAINS: any number of messages in
                                         flight
+(new) crossing bursts                   REMAINS: while two bursts cross,
+                                        every second stale count resends
+                                        the whole unacknowledged tail:
+                                        burst**2 / 2 needless resends a side
+                                        (a clock would tell "lost" from "not
+                                        arrived yet")
 ======================================  ====================================
 """
 
