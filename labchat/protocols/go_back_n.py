@@ -40,28 +40,21 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator, Mapping
 
-from labchat.events import (
-    AckReceived,
-    DuplicateDiscarded,
-    MessageDelivered,
-    OutOfOrderDiscarded,
-    TimerExpired,
-)
+from labchat.events import AckReceived, TimerExpired
 from labchat.protocols.arq import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_TIMEOUT,
     DEFAULT_SEQ_BITS,
     DEFAULT_TIMEOUT,
-    AckDatagram,
-    ArqEngine,
     Pending,
 )
 from labchat.protocols.base import DEFAULT_MAX_DATAGRAM
+from labchat.protocols.cumulative import CumulativeArqEngine
 
 DEFAULT_WINDOW = 4
 
 
-class GoBackNEngine(ArqEngine):
+class GoBackNEngine(CumulativeArqEngine):
     """Go-Back-N in both directions."""
 
     protocol = "go-back-n"
@@ -85,11 +78,6 @@ class GoBackNEngine(ArqEngine):
                          window=window, seq_bits=seq_bits, max_datagram=max_datagram)
         # sender: _send_base .. _next_seq - 1 are in flight, oldest first
         self._in_flight: deque[Pending] = deque()
-        self._rto = self.settings.timeout
-        self._retries = 0  # expiries since the window last moved
-        self._deadline: float | None = None  # the one timer, for the oldest message
-        # receiver
-        self._expected = 0
 
     # -- sender ----------------------------------------------------------------------
 
@@ -109,8 +97,7 @@ class GoBackNEngine(ArqEngine):
         self._send_base = acked[-1] + 1
         self._emit(AckReceived(at=now, acked=acked))
         self._acknowledged(acked[-1])
-        self._rto = self.settings.timeout  # progress: back to the initial timeout
-        self._retries = 0
+        self._progressed()
         self._deadline = now + self._rto if self._in_flight else None
 
     def handle_timer(self, now: float) -> None:
@@ -129,43 +116,7 @@ class GoBackNEngine(ArqEngine):
         for pending in self._in_flight:
             self._give_up(pending, now)
         self._in_flight.clear()
-        self._deadline = None
-        self._rto = self.settings.timeout
-        self._retries = 0
-        self._send_base = self._next_seq
-        if self._after_give_up(now, base_before):
-            self._fill_window(now)
-
-    def next_deadline(self) -> float | None:
-        return self._deadline
-
-    # -- receiver --------------------------------------------------------------------
-
-    def _handle_datagram(self, data: bytes, now: float) -> None:
-        datagram = self._decode(data)
-        if isinstance(datagram, AckDatagram):
-            self._on_ack(datagram.ack, now)
-            self._fill_window(now)
-            return
-        skip_to = self._skip_target(datagram, self._expected)  # may reject: nothing changed yet
-        if datagram.ack is not None:
-            self._on_ack(datagram.ack, now)
-        if skip_to is not None:
-            self._expected = self._skipped(self._expected, skip_to, now)
-        seq = self.space.nearest(datagram.seq, self._expected)
-        if seq == self._expected:
-            self._emit(MessageDelivered(at=now, text=datagram.text, seq=seq))
-            self._expected += 1
-        elif seq < self._expected:
-            self._emit(DuplicateDiscarded(at=now, seq=seq))
-        else:  # beyond a gap: no buffer, so drop it and re-ACK what we have
-            self._emit(OutOfOrderDiscarded(at=now, seq=seq, expected=self._expected))
-        self._ack_owed = True
-        self._fill_window(now)  # the window may have opened: the ack rides along
-        self._send_owed_ack()
-
-    def _ack_value(self) -> int | None:
-        return None if self._expected == 0 else self.space.wire(self._expected - 1)
+        self._restart_after_give_up(now, base_before)
 
     # -- for panels ------------------------------------------------------------------
 

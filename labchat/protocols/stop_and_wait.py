@@ -39,25 +39,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from labchat.events import (
-    AckReceived,
-    DuplicateDiscarded,
-    MessageDelivered,
-    OutOfOrderDiscarded,
-    TimerExpired,
-)
+from labchat.events import AckReceived, TimerExpired
 from labchat.protocols.arq import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_TIMEOUT,
     DEFAULT_TIMEOUT,
-    AckDatagram,
-    ArqEngine,
     Pending,
 )
 from labchat.protocols.base import DEFAULT_MAX_DATAGRAM
+from labchat.protocols.cumulative import CumulativeArqEngine
 
 
-class StopAndWaitEngine(ArqEngine):
+class StopAndWaitEngine(CumulativeArqEngine):
     """rdt 3.0 in both directions: one message outstanding, one timer."""
 
     protocol = "stop-and-wait"
@@ -75,11 +68,6 @@ class StopAndWaitEngine(ArqEngine):
                          window=1, seq_bits=seq_bits, max_datagram=max_datagram)
         # sender
         self._sending: Pending | None = None  # the one message waiting for its ACK
-        self._rto = self.settings.timeout
-        self._retries = 0
-        self._deadline: float | None = None
-        # receiver
-        self._expected = 0  # absolute number of the next message from the peer
 
     # -- sender ----------------------------------------------------------------------
 
@@ -97,8 +85,7 @@ class StopAndWaitEngine(ArqEngine):
         self._acknowledged(sending.seq)
         self._sending = None
         self._send_base = self._next_seq
-        self._rto = self.settings.timeout  # progress: back to the initial timeout
-        self._retries = 0
+        self._progressed()
         self._deadline = None
 
     def handle_timer(self, now: float) -> None:
@@ -115,43 +102,7 @@ class StopAndWaitEngine(ArqEngine):
         base_before = self._send_base
         self._give_up(sending, now)
         self._sending = None
-        self._deadline = None
-        self._rto = self.settings.timeout
-        self._retries = 0
-        self._send_base = self._next_seq
-        if self._after_give_up(now, base_before):
-            self._fill_window(now)
-
-    def next_deadline(self) -> float | None:
-        return self._deadline
-
-    # -- receiver --------------------------------------------------------------------
-
-    def _handle_datagram(self, data: bytes, now: float) -> None:
-        datagram = self._decode(data)
-        if isinstance(datagram, AckDatagram):
-            self._on_ack(datagram.ack, now)
-            self._fill_window(now)
-            return
-        skip_to = self._skip_target(datagram, self._expected)  # may reject: nothing changed yet
-        if datagram.ack is not None:
-            self._on_ack(datagram.ack, now)
-        if skip_to is not None:
-            self._expected = self._skipped(self._expected, skip_to, now)
-        seq = self.space.nearest(datagram.seq, self._expected)
-        if seq == self._expected:
-            self._emit(MessageDelivered(at=now, text=datagram.text, seq=seq))
-            self._expected += 1
-        elif seq < self._expected:
-            self._emit(DuplicateDiscarded(at=now, seq=seq))
-        else:
-            self._emit(OutOfOrderDiscarded(at=now, seq=seq, expected=self._expected))
-        self._ack_owed = True
-        self._fill_window(now)  # a next message may leave now, carrying the ack
-        self._send_owed_ack()
-
-    def _ack_value(self) -> int | None:
-        return None if self._expected == 0 else self.space.wire(self._expected - 1)
+        self._restart_after_give_up(now, base_before)
 
     # -- for panels ------------------------------------------------------------------
 

@@ -1,0 +1,84 @@
+"""The half that stop-and-wait and Go-Back-N share: one timer, cumulative ACKs.
+
+Stop-and-wait is Go-Back-N with a window of one, and their code says so:
+this module owns what the two rungs do alike, the subclasses only how their
+senders fill and slide the window.
+
+* The receiver keeps no buffer. It hands over the message whose number it
+  expects; anything older is a duplicate and anything newer lies beyond a
+  gap, and both are discarded. Every arrival is answered with the cumulative
+  ACK of the last message received in order.
+* The sender runs one timer (``_deadline``) with a timeout (``_rto``) that
+  doubles on each expiry and resets on progress; ``_retries`` counts the
+  expiries since the window last moved.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+from labchat.events import DuplicateDiscarded, MessageDelivered, OutOfOrderDiscarded
+from labchat.protocols.arq import AckDatagram, ArqEngine
+
+
+class CumulativeArqEngine(ArqEngine):
+    """An ARQ rung with one timer and an in-order receiver; see the module docstring."""
+
+    def __init__(self, *, timeout: float, max_timeout: float, max_retries: int, window: int,
+                 seq_bits: int, max_datagram: int) -> None:
+        super().__init__(timeout=timeout, max_timeout=max_timeout, max_retries=max_retries,
+                         window=window, seq_bits=seq_bits, max_datagram=max_datagram)
+        # sender: the one timer, for the oldest unacknowledged message
+        self._rto = self.settings.timeout
+        self._retries = 0  # expiries since the window last moved
+        self._deadline: float | None = None
+        # receiver: absolute number of the next message from the peer
+        self._expected = 0
+
+    @abstractmethod
+    def _on_ack(self, ack: int, now: float) -> None:
+        """Slide the window for a cumulative ACK carrying wire number ``ack``."""
+
+    def next_deadline(self) -> float | None:
+        return self._deadline
+
+    def _progressed(self) -> None:
+        """The window moved: the timeout goes back to its initial value."""
+        self._rto = self.settings.timeout
+        self._retries = 0
+
+    def _restart_after_give_up(self, now: float, base_before: int) -> None:
+        """Everything outstanding was just given up: start afresh from ``_next_seq``."""
+        self._deadline = None
+        self._progressed()
+        self._send_base = self._next_seq
+        if self._after_give_up(now, base_before):
+            self._fill_window(now)
+
+    # -- receiver --------------------------------------------------------------------
+
+    def _handle_datagram(self, data: bytes, now: float) -> None:
+        datagram = self._decode(data)
+        if isinstance(datagram, AckDatagram):
+            self._on_ack(datagram.ack, now)
+            self._fill_window(now)
+            return
+        skip_to = self._skip_target(datagram, self._expected)  # may reject: nothing changed yet
+        if datagram.ack is not None:
+            self._on_ack(datagram.ack, now)
+        if skip_to is not None:
+            self._expected = self._skipped(self._expected, skip_to, now)
+        seq = self.space.nearest(datagram.seq, self._expected)
+        if seq == self._expected:
+            self._emit(MessageDelivered(at=now, text=datagram.text, seq=seq))
+            self._expected += 1
+        elif seq < self._expected:
+            self._emit(DuplicateDiscarded(at=now, seq=seq))
+        else:  # beyond a gap: no buffer, so drop it and re-ACK what we have
+            self._emit(OutOfOrderDiscarded(at=now, seq=seq, expected=self._expected))
+        self._ack_owed = True
+        self._fill_window(now)  # the window may have opened: the ack rides along
+        self._send_owed_ack()
+
+    def _ack_value(self) -> int | None:
+        return None if self._expected == 0 else self.space.wire(self._expected - 1)
