@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
-from labchat.events import Event, GaveUp, MessageDelivered
+from labchat.events import DatagramRejected, Event, GaveUp, MessageDelivered
 from labchat.protocols.base import Engine, Outgoing
 
 SIDES = ("a", "b")
@@ -194,3 +194,16 @@ def assert_recovers(pair: Pair) -> None:
             assert pair.gave_up(side)[-1].text == f"final {side}"
         else:
             assert pair.delivered(other(side))[-1] == f"final {side}"
+
+
+def assert_rejected_without_change(pair: Pair, payload: bytes, reason: str) -> None:
+    """Garbage reaching a side with a message pending: one visible reject, nothing else."""
+    pair.send("b", "pending")
+    pair.wire()
+    before = dict(pair.engines["b"].snapshot())
+    pair.inject("b", payload)
+    (event,) = pair.of("b", DatagramRejected)
+    assert isinstance(event, DatagramRejected)
+    assert reason in event.reason
+    assert pair.wire() == []
+    assert pair.engines["b"].snapshot() == before

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labchat.errors import MessageTooLong
-from labchat.events import DatagramRejected, GapSkipped, TimerExpired
+from labchat.events import GapSkipped, TimerExpired
 from labchat.protocols import create_engine
 from labchat.protocols.stop_and_wait import StopAndWaitEngine
 from tests.engine_pair import (
@@ -18,6 +18,7 @@ from tests.engine_pair import (
     assert_delivered_or_gave_up,
     assert_exactly_once_in_order,
     assert_recovers,
+    assert_rejected_without_change,
     fates,
     run_fates,
 )
@@ -220,16 +221,7 @@ def test_with_one_bit_a_give_up_puts_this_direction_out_of_step() -> None:
     ],
 )
 def test_garbage_is_rejected_visibly_and_changes_nothing(payload: bytes, reason: str) -> None:
-    p = pair()
-    p.send("b", "pending")
-    p.wire()
-    before = dict(p.engines["b"].snapshot())
-    p.inject("b", payload)
-    (event,) = p.of("b", DatagramRejected)
-    assert isinstance(event, DatagramRejected)
-    assert reason in event.reason
-    assert p.wire() == []
-    assert p.engines["b"].snapshot() == before
+    assert_rejected_without_change(pair(), payload, reason)
 
 
 def test_size_limit_is_enforced_at_send_time() -> None:
