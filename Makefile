@@ -47,7 +47,7 @@ browser-deps:
 	  fi; }
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check labchat tests benchmarks
+	$(BIN)/ruff check labchat tests benchmarks notebooks
 	$(BIN)/mypy
 
 # Everything: lint, types, unit and protocol tests, every notebook under
