@@ -253,8 +253,10 @@ class ArqEngine(Engine):
     """The plumbing of a textbook rung; subclasses hold the state machine.
 
     A subclass keeps ``_send_base`` (oldest message not yet acknowledged nor
-    given up) and ``_next_seq`` (the next number to assign) up to date and
-    implements ``_fill_window``, ``_outstanding`` and ``_ack_value``.
+    given up), ``_next_seq`` (the next number to assign) and ``_receive_base``
+    (the oldest of the peer's numbers not yet handed over) up to date and
+    implements ``_fill_window``, ``_outstanding``, ``_ack_value``, ``_on_ack``
+    and ``_receive``.
     """
 
     #: ``describe`` is a classmethod (no settings), so it reads numbers in the
@@ -277,6 +279,7 @@ class ArqEngine(Engine):
         self._waiting: deque[str] = deque()  # accepted, not yet transmitted
         self._send_base = 0
         self._next_seq = 0
+        self._receive_base = 0
         self._ack_owed = False  # a datagram arrived and is not acknowledged yet
         # Skip mark: pending from a give-up until an ACK arrives for a message
         # first sent after it (every copy of which carried the mark).
@@ -308,6 +311,19 @@ class ArqEngine(Engine):
     def unfinished(self) -> int:
         return len(self._waiting) + sum(1 for _ in self._outstanding())
 
+    def _handle_datagram(self, data: bytes, now: float) -> None:
+        datagram = self._decode(data)
+        if isinstance(datagram, AckDatagram):
+            self._on_ack(datagram.ack, now)
+            self._fill_window(now)
+            return
+        skip_to = self._skip_target(datagram, self._receive_base)  # may reject: nothing changed yet
+        if datagram.ack is not None:
+            self._on_ack(datagram.ack, now)
+        self._receive(datagram, skip_to, now)
+        self._fill_window(now)  # the window may have opened: the owed ack rides along
+        self._send_owed_ack()
+
     @classmethod
     def describe(cls, payload: bytes) -> Outgoing:
         try:
@@ -331,6 +347,15 @@ class ArqEngine(Engine):
     @abstractmethod
     def _ack_value(self) -> int | None:
         """The wire ack a data datagram going out now carries (None: "-")."""
+
+    @abstractmethod
+    def _on_ack(self, ack: int, now: float) -> None:
+        """Act on the wire number ``ack``, alone or riding on data."""
+
+    @abstractmethod
+    def _receive(self, datagram: DataDatagram, skip_to: int | None, now: float) -> None:
+        """Apply the receive rule to a data datagram, after its skip mark (if ahead) and
+        its ack were read; mark the ACK it deserves as owed."""
 
     # -- helpers the rungs call ------------------------------------------------------
 

@@ -15,10 +15,8 @@ senders fill and slide the window.
 
 from __future__ import annotations
 
-from abc import abstractmethod
-
 from labchat.events import DuplicateDiscarded, MessageDelivered, OutOfOrderDiscarded
-from labchat.protocols.arq import AckDatagram, ArqEngine
+from labchat.protocols.arq import ArqEngine, DataDatagram
 
 
 class CumulativeArqEngine(ArqEngine):
@@ -32,12 +30,6 @@ class CumulativeArqEngine(ArqEngine):
         self._rto = self.settings.timeout
         self._retries = 0  # expiries since the window last moved
         self._deadline: float | None = None
-        # receiver: absolute number of the next message from the peer
-        self._expected = 0
-
-    @abstractmethod
-    def _on_ack(self, ack: int, now: float) -> None:
-        """Slide the window for a cumulative ACK carrying wire number ``ack``."""
 
     def next_deadline(self) -> float | None:
         return self._deadline
@@ -57,28 +49,19 @@ class CumulativeArqEngine(ArqEngine):
 
     # -- receiver --------------------------------------------------------------------
 
-    def _handle_datagram(self, data: bytes, now: float) -> None:
-        datagram = self._decode(data)
-        if isinstance(datagram, AckDatagram):
-            self._on_ack(datagram.ack, now)
-            self._fill_window(now)
-            return
-        skip_to = self._skip_target(datagram, self._expected)  # may reject: nothing changed yet
-        if datagram.ack is not None:
-            self._on_ack(datagram.ack, now)
+    def _receive(self, datagram: DataDatagram, skip_to: int | None, now: float) -> None:
+        # ``_receive_base`` is the textbook's "expected sequence number".
         if skip_to is not None:
-            self._expected = self._skipped(self._expected, skip_to, now)
-        seq = self.space.nearest(datagram.seq, self._expected)
-        if seq == self._expected:
+            self._receive_base = self._skipped(self._receive_base, skip_to, now)
+        seq = self.space.nearest(datagram.seq, self._receive_base)
+        if seq == self._receive_base:
             self._emit(MessageDelivered(at=now, text=datagram.text, seq=seq))
-            self._expected += 1
-        elif seq < self._expected:
+            self._receive_base += 1
+        elif seq < self._receive_base:
             self._emit(DuplicateDiscarded(at=now, seq=seq))
         else:  # beyond a gap: no buffer, so drop it and re-ACK what we have
-            self._emit(OutOfOrderDiscarded(at=now, seq=seq, expected=self._expected))
+            self._emit(OutOfOrderDiscarded(at=now, seq=seq, expected=self._receive_base))
         self._ack_owed = True
-        self._fill_window(now)  # the window may have opened: the ack rides along
-        self._send_owed_ack()
 
     def _ack_value(self) -> int | None:
-        return None if self._expected == 0 else self.space.wire(self._expected - 1)
+        return None if self._receive_base == 0 else self.space.wire(self._receive_base - 1)

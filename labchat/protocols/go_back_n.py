@@ -133,7 +133,7 @@ class GoBackNEngine(CumulativeArqEngine):
             "rto": self._rto,
             "retries": self._retries,
             "timer": self._deadline,
-            "expected seq": self._expected,
+            "expected seq": self._receive_base,
             "seq space": self.space.modulus,
             **self._skip_state(),
         }

@@ -62,8 +62,8 @@ from labchat.protocols.arq import (
     DEFAULT_MAX_TIMEOUT,
     DEFAULT_SEQ_BITS,
     DEFAULT_TIMEOUT,
-    AckDatagram,
     ArqEngine,
+    DataDatagram,
     Pending,
 )
 from labchat.protocols.base import DEFAULT_MAX_DATAGRAM
@@ -99,8 +99,7 @@ class SelectiveRepeatEngine(ArqEngine):
         # (deadline, seq) per timer; an entry whose message was acknowledged or
         # re-armed is stale and skipped, which keeps each step O(log window).
         self._timers: list[tuple[float, int]] = []
-        # receiver
-        self._receive_base = 0
+        # receiver: _receive_base .. + window - 1 may be buffered
         self._buffer: dict[int, str] = {}
         self._latest_ack: int | None = None  # wire number of the last arrival
 
@@ -183,15 +182,7 @@ class SelectiveRepeatEngine(ArqEngine):
 
     # -- receiver --------------------------------------------------------------------
 
-    def _handle_datagram(self, data: bytes, now: float) -> None:
-        datagram = self._decode(data)
-        if isinstance(datagram, AckDatagram):
-            self._on_ack(datagram.ack, now)
-            self._fill_window(now)
-            return
-        skip_to = self._skip_target(datagram, self._receive_base)  # may reject first
-        if datagram.ack is not None:
-            self._on_ack(datagram.ack, now)
+    def _receive(self, datagram: DataDatagram, skip_to: int | None, now: float) -> None:
         if skip_to is not None:
             self._skip(skip_to, now)
         window = self.settings.window
@@ -210,8 +201,6 @@ class SelectiveRepeatEngine(ArqEngine):
             self._owe_ack(seq)  # its first ACK may have been lost
         else:
             self._emit(OutOfOrderDiscarded(at=now, seq=seq, expected=self._receive_base))
-        self._fill_window(now)
-        self._send_owed_ack()
 
     def _hand_over_front(self, now: float) -> None:
         while self._receive_base in self._buffer:

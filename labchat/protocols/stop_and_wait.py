@@ -116,12 +116,12 @@ class StopAndWaitEngine(CumulativeArqEngine):
             "state": "ready" if sending is None
             else f"waiting for ACK {self.space.wire(sending.seq)}",
             "send bit": self.space.wire(self._next_seq if sending is None else sending.seq),
-            "expected bit": self.space.wire(self._expected),
+            "expected bit": self.space.wire(self._receive_base),
             "rto": self._rto,
             "retries": self._retries,
             "timer": self._deadline,
             "queued": len(self._waiting),
             "sent": self._next_seq,
-            "delivered": self._expected,
+            "delivered": self._receive_base,
             **self._skip_state(),
         }
