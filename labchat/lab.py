@@ -582,7 +582,7 @@ def _quiet(session: _Session) -> bool:
         received = sum(isinstance(e, DatagramReceived) for e in peer.history)
         reached_relay = sum(r.source == side and r.copy_of is None for r in records)
         forwarded = sum(r.destination == side and r.fate == "delivered" for r in records)
-        if sent != reached_relay or received != forwarded or peer.engine.unfinished():
+        if sent != reached_relay or received != forwarded or peer.unfinished():
             return False
     return True
 
