@@ -24,6 +24,7 @@ import functools
 import html
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -52,7 +53,7 @@ from labchat.events import (
 )
 from labchat.protocols import PROTOCOLS, create_engine
 from labchat.relay import UdpRelay
-from labchat.trace import SIDES, Side, WireRecord
+from labchat.trace import SIDES, Side, WireRecord, check_side, other
 from labchat.transport import UdpPeer, wait_until
 from labchat.ui import on_enter
 
@@ -282,7 +283,7 @@ class ChatLab:
         return self._session.relay
 
     def panel(self, side: Side) -> PeerPanel:
-        return self.panels[_check_side(side)]
+        return self.panels[check_side(side)]
 
     def send(self, side: Side, text: str) -> None:
         """``side`` sends ``text``, exactly as typing it and pressing Send does."""
@@ -296,7 +297,7 @@ class ChatLab:
 
     def force_mismatch(self, side: Side) -> None:
         """The report's test: ``side``'s next datagram carries a wrong count."""
-        side = _check_side(side)
+        side = check_side(side)
         try:
             self._session.peers[side].force_mismatch()
         except LabchatError as error:
@@ -340,8 +341,8 @@ class ChatLab:
             out.extend(f"  [{line.kind}] {line.text}" for line in lines[side])
         for side in SIDES:
             sent = [r for r in records if r.source == side]
-            kinds = _count(r.kind for r in sent if r.copy_of is None)
-            out.append(f"wire {side}->{_other(side)}: {len(sent)} datagrams ("
+            kinds = Counter(r.kind for r in sent if r.copy_of is None)
+            out.append(f"wire {side}->{other(side)}: {len(sent)} datagrams ("
                        + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
                        + f"), {sum(r.fate == 'dropped' for r in sent)} lost, "
                        + f"{sum(r.copy_of is not None for r in sent)} duplicated")
@@ -611,22 +612,3 @@ def _enriched(state: _State) -> tuple[list[WireRecord], dict[int, dict[str, obje
             record = dataclasses.replace(record, seq=sent.seq, kind=sent.kind)
         out.append(record)
     return out, states
-
-
-def _count(items: Any) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for item in items:
-        counts[item] = counts.get(item, 0) + 1
-    return counts
-
-
-def _other(side: Side) -> Side:
-    return "B" if side == "A" else "A"
-
-
-def _check_side(side: str) -> Side:
-    if side == "A":
-        return "A"
-    if side == "B":
-        return "B"
-    raise ValueError(f"side must be 'A' or 'B', got {side!r}")

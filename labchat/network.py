@@ -35,7 +35,7 @@ from typing import Literal
 from labchat.channel import Direction, ImpairmentModel
 from labchat.events import DatagramReceived, DatagramSent, Event
 from labchat.protocols.base import Engine, Outgoing
-from labchat.trace import Side, WireRecord
+from labchat.trace import Side, WireRecord, check_side, other
 
 Listener = Callable[[Side, Event], None]
 
@@ -47,18 +47,8 @@ class NetworkBusy(RuntimeError):
     """``run`` reached its step limit before the network went quiet."""
 
 
-def other(side: Side) -> Side:
-    return "B" if side == "A" else "A"
-
-
 def direction_from(side: Side) -> Direction:
     return "A->B" if side == "A" else "B->A"
-
-
-def _check_side(side: str) -> Side:
-    if side not in ("A", "B"):
-        raise ValueError(f"side must be 'A' or 'B', got {side!r}")
-    return side  # type: ignore[return-value]
 
 
 class _Network:
@@ -83,13 +73,13 @@ class _Network:
 
     def send(self, side: Side, text: str) -> None:
         """``side``'s user sends ``text`` now."""
-        engine = self.engines[_check_side(side)]
+        engine = self.engines[check_side(side)]
         engine.send_message(text, self.now)
         self._flush(side)
 
     def force_mismatch(self, side: Side) -> None:
         """The report's test: ``side``'s next datagram carries a wrong count."""
-        engine = self.engines[_check_side(side)]
+        engine = self.engines[check_side(side)]
         engine.force_mismatch(self.now)
         self._flush(side)
 
@@ -118,7 +108,7 @@ class _Network:
         It is handed over exactly as an arrival (events, replies, records) but
         is not a wire record between A and B: neither of them sent it.
         """
-        self._hand_over(_check_side(side), payload)
+        self._hand_over(check_side(side), payload)
 
     def _hand_over(self, side: Side, payload: bytes) -> None:
         if self.record:
@@ -197,7 +187,7 @@ class VirtualNetwork(_Network):
 
     def schedule_send(self, side: Side, text: str, at: float) -> None:
         """``side``'s user will send ``text`` at virtual time ``at`` (a send pattern)."""
-        _check_side(side)
+        check_side(side)
         if at < self.now:
             raise ValueError(f"cannot schedule a send at {at}, the clock is already at {self.now}")
         self._push(at, "send", side, text, -1)

@@ -29,7 +29,7 @@ from labchat.events import DatagramReceived, DatagramSent, Event, MessageDeliver
 from labchat.network import ManualNetwork
 from labchat.protocols import create_engine
 from labchat.protocols.base import Engine
-from labchat.trace import SIDES, Side, WireRecord
+from labchat.trace import SIDES, Side, WireRecord, check_side
 from labchat.ui import on_enter
 
 #: Events the network adds about carrying datagrams: the wire lines already say so.
@@ -70,13 +70,13 @@ class Stepper:
 
     def send(self, side: Side, text: str) -> None:
         """Peer ``side`` sends ``text`` (a local error, e.g. too long, is raised)."""
-        side = _check_side(side)
+        side = check_side(side)
         self.network.send(side, text)
         self._record(f"send {side} {text}", f"{side} sends {text!r}")
 
     def force_mismatch(self, side: Side) -> None:
         """The report's test: ``side``'s next datagram carries a wrong count."""
-        side = _check_side(side)
+        side = check_side(side)
         self.network.force_mismatch(side)
         self._record(f"mismatch {side}", f"{side} will carry a wrong count")
 
@@ -127,7 +127,7 @@ class Stepper:
 
     def delivered(self, side: Side) -> list[str]:
         """The messages ``side`` has handed to its user, in order."""
-        return [e.text for e in self.network.events[_check_side(side)]
+        return [e.text for e in self.network.events[check_side(side)]
                 if isinstance(e, MessageDelivered)]
 
     def summary(self) -> str:
@@ -171,9 +171,9 @@ class Stepper:
         verb = words[0] if words else ""
         try:
             if verb == "send" and len(words) == 3:
-                self.send(_check_side(words[1]), words[2])
+                self.send(check_side(words[1]), words[2])
             elif verb == "mismatch" and len(words) == 2:
-                self.force_mismatch(_check_side(words[1]))
+                self.force_mismatch(check_side(words[1]))
             elif verb in ("deliver", "drop", "duplicate") and len(words) == 2:
                 getattr(self, verb)(_parse_id(words[1]))
             elif verb == "timer" and len(words) == 1:
@@ -181,7 +181,7 @@ class Stepper:
             else:
                 raise StepError("expected 'send A|B <text>', 'mismatch A|B', "
                                 "'deliver|drop|duplicate <id>' or 'timer'")
-        except (StepError, LabchatError) as error:
+        except (ValueError, LabchatError) as error:  # StepError is a ValueError
             raise StepError(f"step {number} ({line!r}): {error}") from None
 
     def _in_flight(self, datagram_id: int) -> WireRecord:
@@ -313,14 +313,6 @@ class Stepper:
         note_states(self._sent_states, self.network.wire, self.engines)
         return render_svg(self.network.wire, self.network.events, self._sent_states,
                           final={side: self.engines[side].snapshot() for side in SIDES})
-
-
-def _check_side(side: str) -> Side:
-    if side == "A":
-        return "A"
-    if side == "B":
-        return "B"
-    raise StepError(f"side must be 'A' or 'B', got {side!r}")
 
 
 def _parse_id(word: str) -> int:

@@ -17,6 +17,19 @@ SIDES: tuple[Side, Side] = ("A", "B")
 Fate = Literal["in_flight", "delivered", "dropped"]
 
 
+def other(side: Side) -> Side:
+    return "B" if side == "A" else "A"
+
+
+def check_side(side: str) -> Side:
+    """``side`` as a ``Side``, or a ValueError a caller can show as it is."""
+    if side == "A":
+        return "A"
+    if side == "B":
+        return "B"
+    raise ValueError(f"side must be 'A' or 'B', got {side!r}")
+
+
 @dataclass(frozen=True)
 class WireRecord:
     """One datagram from ``source`` to the other side, and what became of it."""

@@ -46,9 +46,9 @@ from hypothesis import strategies as st
 
 from labchat.channel import DIRECTIONS, REORDER_HOLD, Direction, Impairment, ImpairmentModel
 from labchat.events import AckReceived, DatagramRejected, Event, GaveUp, MessageDelivered
-from labchat.network import VirtualNetwork, other
+from labchat.network import VirtualNetwork
 from labchat.protocols import PROTOCOLS, Engine, create_engine
-from labchat.trace import SIDES, Side
+from labchat.trace import SIDES, Side, other
 
 E = TypeVar("E", bound=Event)
 
