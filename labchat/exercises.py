@@ -30,8 +30,8 @@ from labchat.events import (
 )
 from labchat.network import ManualNetwork
 from labchat.protocols import create_engine
-from labchat.protocols.arq import decode
-from labchat.trace import WireRecord
+from labchat.protocols.arq import DEFAULT_SEQ_BITS, decode
+from labchat.trace import SIDES, WireRecord
 
 #: How many failing scenarios the feedback spells out before summarising.
 SHOWN_FAILURES = 3
@@ -163,7 +163,7 @@ def harvest(protocol: str, seed: int, *, messages: int = HARVEST_MESSAGES,
     timer. Every delivery is recorded with the receiver's state around it.
     """
     chooser = random.Random(seed)
-    engines = {side: create_engine(protocol, **(settings or {})) for side in ("A", "B")}
+    engines = {side: create_engine(protocol, **(settings or {})) for side in SIDES}
     # transit=0: time moves only when the run advances to a timer, so no timer
     # fires between the "before" snapshot and the arrival it belongs to.
     network = ManualNetwork(engines["A"], engines["B"], transit=0.0)
@@ -200,8 +200,9 @@ def harvest(protocol: str, seed: int, *, messages: int = HARVEST_MESSAGES,
 
 
 def _ack_number(record: WireRecord) -> int | None:
-    # Harvest runs use Go-Back-N's default 16-bit space: wire numbers are absolute.
-    return decode(record.payload, 1 << 16).ack
+    # Harvest runs use Go-Back-N's default space, wider than any run: wire
+    # numbers are absolute.
+    return decode(record.payload, 1 << DEFAULT_SEQ_BITS).ack
 
 
 def _harvest_all(protocol: str) -> list[Arrival]:
