@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from matplotlib.figure import Figure
 
 from labchat.events import Event, MessageDelivered
+from labchat.protocols.go_back_n import DEFAULT_WINDOW as GO_BACK_N_WINDOW
 from labchat.trace import Side
 
 if TYPE_CHECKING:
@@ -37,13 +38,15 @@ class RanNetwork(Protocol):
     @property
     def now(self) -> float: ...
 
-#: Rungs with a textbook formula, and the window Go-Back-N's formula needs.
+
+#: Rungs with a textbook formula (Go-Back-N's also needs its window, by
+#: default the engine's own).
 FORMULA_PROTOCOLS = ("stop-and-wait", "go-back-n", "selective-repeat")
 
 _MARKERS = ("o", "s", "^", "D", "v", "P")
 
 
-def expected_overhead(protocol: str, loss: float, *, window: int = 4,
+def expected_overhead(protocol: str, loss: float, *, window: int = GO_BACK_N_WINDOW,
                       lossy_acks: bool = True) -> float | None:
     """Expected data datagrams sent per delivered message, or None if no formula.
 
@@ -76,7 +79,7 @@ def expected_overhead(protocol: str, loss: float, *, window: int = 4,
     return None
 
 
-def plot_overhead(stats: Sequence[Stats], *, window: int = 4) -> Figure:
+def plot_overhead(stats: Sequence[Stats], *, window: int = GO_BACK_N_WINDOW) -> Figure:
     """Data datagrams per delivered message vs loss: measured points, expected lines.
 
     ``stats`` is what ``labchat.sim.sweep`` returns. ``window`` is Go-Back-N's
@@ -120,7 +123,7 @@ def plot_goodput(stats: Sequence[Stats]) -> Figure:
     return figure
 
 
-def sweep_table(stats: Sequence[Stats], *, window: int = 4) -> str:
+def sweep_table(stats: Sequence[Stats], *, window: int = GO_BACK_N_WINDOW) -> str:
     """A fixed-width text table of a sweep, with the expected overhead beside the measured.
 
     This is what a notebook prints for nbval to compare: deterministic for a
