@@ -88,11 +88,8 @@ class TinyAck(Engine):
         return ("ack" if line[0] == "A" else "data"), int(head), text
 
     @classmethod
-    def describe(cls, payload: bytes) -> Outgoing:
-        try:
-            kind, seq, _ = cls.parse(payload)
-        except RemoteProtocolError:
-            return Outgoing(payload, "garbage")
+    def _describe(cls, payload: bytes) -> Outgoing:
+        kind, seq, _ = cls.parse(payload)
         return Outgoing(payload, "ack" if kind == "ack" else "data", seq, f"{kind} {seq}")
 
     def snapshot(self) -> Mapping[str, object]:

@@ -65,7 +65,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from labchat.errors import RemoteProtocolError
-from labchat.events import GapSkipped, GaveUp, MessageRetransmitted, MessageSent, preview_of
+from labchat.events import GapSkipped, GaveUp, MessageRetransmitted, MessageSent
 from labchat.protocols.base import (
     DEFAULT_MAX_DATAGRAM,
     DatagramKind,
@@ -325,11 +325,8 @@ class ArqEngine(Engine):
         self._send_owed_ack()
 
     @classmethod
-    def describe(cls, payload: bytes) -> Outgoing:
-        try:
-            datagram = decode(payload, 1 << cls.describe_bits)
-        except RemoteProtocolError:
-            return Outgoing(payload, "garbage", None, preview_of(payload))
+    def _describe(cls, payload: bytes) -> Outgoing:
+        datagram = decode(payload, 1 << cls.describe_bits)
         if isinstance(datagram, AckDatagram):
             return Outgoing(payload, "ack", None, label(datagram))
         return Outgoing(payload, "data", datagram.seq, label(datagram))

@@ -103,12 +103,20 @@ class Engine(ABC):
     # -- for panels, charts and linger -----------------------------------------
 
     @classmethod
-    @abstractmethod
     def describe(cls, payload: bytes) -> Outgoing:
         """What a datagram of this protocol means, for a chart or a relay's log.
 
         Never raises: bytes that do not parse come back with kind "garbage".
         """
+        try:
+            return cls._describe(payload)
+        except RemoteProtocolError:
+            return Outgoing(payload, "garbage", None, preview_of(payload))
+
+    @classmethod
+    @abstractmethod
+    def _describe(cls, payload: bytes) -> Outgoing:
+        """``describe`` for bytes that parse; raises ``RemoteProtocolError`` otherwise."""
 
     @abstractmethod
     def snapshot(self) -> Mapping[str, object]:

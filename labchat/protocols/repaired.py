@@ -75,7 +75,6 @@ from labchat.events import (
     MessageSent,
     OutOfOrderDiscarded,
     ResendStarted,
-    preview_of,
 )
 from labchat.protocols.base import DEFAULT_MAX_DATAGRAM, Engine, Outgoing, decode_text, encode_text
 
@@ -188,11 +187,8 @@ class RepairedEngine(Engine):
                                             attempt=message.attempts))
 
     @classmethod
-    def describe(cls, payload: bytes) -> Outgoing:
-        try:
-            datagram = decode(payload)
-        except RemoteProtocolError:
-            return Outgoing(payload, "garbage", None, preview_of(payload))
+    def _describe(cls, payload: bytes) -> Outgoing:
+        datagram = decode(payload)
         return Outgoing(payload, "data", datagram.seq, _label(datagram))
 
     def snapshot(self) -> Mapping[str, object]:

@@ -35,7 +35,6 @@ from labchat.events import (
     MismatchForced,
     ResendReceived,
     ResendStarted,
-    preview_of,
 )
 from labchat.protocols.base import (
     DEFAULT_MAX_DATAGRAM,
@@ -149,11 +148,8 @@ class ReportEngine(Engine):
                                             attempt=self._transmissions[seq]))
 
     @classmethod
-    def describe(cls, payload: bytes) -> Outgoing:
-        try:
-            datagram = decode(payload)
-        except RemoteProtocolError:
-            return Outgoing(payload, "garbage", None, preview_of(payload))
+    def _describe(cls, payload: bytes) -> Outgoing:
+        datagram = decode(payload)
         if datagram.count is None:
             return Outgoing(payload, "resend", None, f"{datagram.text} -{RESEND_TAG}")
         return Outgoing(payload, "data", None, f"{datagram.text} -{datagram.count}")
