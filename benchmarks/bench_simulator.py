@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from labchat.protocols import PROTOCOLS
-from labchat.sim import simulate
+from labchat.sim.simulator import simulate
 
 MESSAGES = 20_000
 LOSSES = (0.0, 0.1, 0.3)

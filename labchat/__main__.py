@@ -1,5 +1,5 @@
-"""``python -m labchat``: the command line (see ``labchat.cli``)."""
+"""``python -m labchat``: the command line (see ``labchat.commands.cli``)."""
 
-from labchat.cli import main
+from labchat.commands.cli import main
 
 raise SystemExit(main())

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from labchat import registry
+from labchat.udp import registry
 
 
 def labchat_threads() -> list[threading.Thread]:

@@ -40,7 +40,7 @@ from labchat.events import (
     ResendStarted,
 )
 from labchat.protocols import PROTOCOLS, create_engine
-from labchat.transport import Address, UdpPeer, format_address, parse_address
+from labchat.udp.peer import Address, UdpPeer, format_address, parse_address
 
 COMMANDS_HELP = """\
 what you type:

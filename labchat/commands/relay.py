@@ -22,9 +22,9 @@ from collections import Counter
 from types import FrameType
 from typing import Any
 
-from labchat.channel import Impairment, ImpairmentModel
-from labchat.relay import UdpRelay
-from labchat.transport import Address, format_address, parse_address
+from labchat.sim.channel import Impairment, ImpairmentModel
+from labchat.udp.peer import Address, format_address, parse_address
+from labchat.udp.relay import UdpRelay
 
 #: How often the main thread looks for end of input, a signal and new decisions.
 TICK = 0.1
@@ -110,12 +110,12 @@ def _serve(relay: UdpRelay, stop: threading.Event, *, jsonl: bool) -> int:
             for _key, _ in selector.select(TICK):
                 if not os.read(sys.stdin.fileno(), 4096):
                     stop.set()
-            decisions = relay.model.recorded()
+            decisions = relay.decisions()
             if jsonl:
                 for decision in decisions[logged:]:
                     print(json.dumps(decision.to_dict()), flush=True)
             logged = len(decisions)
-        decisions = relay.model.recorded()
+        decisions = relay.decisions()
         if jsonl:
             for decision in decisions[logged:]:
                 print(json.dumps(decision.to_dict()), flush=True)

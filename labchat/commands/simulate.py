@@ -14,7 +14,7 @@ from typing import Any
 
 from labchat.commands.settings import add_setting_flag, parse_setting
 from labchat.protocols import PROTOCOLS
-from labchat.sim import Stats, simulate
+from labchat.sim.simulator import Stats, simulate
 
 
 def add_parser(commands: Any) -> None:

@@ -26,7 +26,7 @@ def test_chat_through_the_voila_app(
     lab = ui.lab(page)
     expect(lab).to_be_visible(timeout=ui.DISPLAY_TIMEOUT)
     # The app shows the lab, not the code that makes it.
-    expect(page.get_by_text("from labchat.lab import ChatLab")).to_have_count(0)
+    expect(page.get_by_text("from labchat.notebook.lab import ChatLab")).to_have_count(0)
 
     ui.send(lab, "A", "hello, class")
     expect(ui.messages(lab, "B")).to_contain_text("hello, class", timeout=ui.UPDATE_TIMEOUT)

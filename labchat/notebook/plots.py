@@ -1,0 +1,197 @@
+"""Plots and tables of simulator sweeps, against the textbook expectation.
+
+This module owns the *expected* cost of each rung under random loss (stated
+once, in ``expected_overhead``), the matplotlib figures that set measured
+``Stats`` beside it, the plain-text table a notebook prints (what nbval
+compares: numbers, not pixels) and the progress bar for long sweeps. It runs
+no simulation itself and knows nothing of engines' internals.
+
+Figures are ``matplotlib.figure.Figure`` objects built without pyplot, so no
+global figure state leaks between cells or tests, and any backend (Agg in
+tests, inline in Jupyter) can render them. nbval 0.11 skips ``image/png`` when
+it compares outputs and keeps the ``text/plain`` repr ("<Figure size ... with
+2 Axes>"), which is deterministic; the numbers go in the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from matplotlib.figure import Figure
+
+from labchat.events import Event, MessageDelivered
+from labchat.protocols.go_back_n import DEFAULT_WINDOW as GO_BACK_N_WINDOW
+from labchat.trace import Side
+
+if TYPE_CHECKING:
+    from labchat.sim.simulator import Stats
+
+
+class RanNetwork(Protocol):
+    """What ``counts_table`` reads of a network that has run (virtual or manual)."""
+
+    @property
+    def sent_by_kind(self) -> Mapping[str, int]: ...
+    @property
+    def events(self) -> Mapping[Side, Sequence[Event]]: ...
+    @property
+    def now(self) -> float: ...
+
+
+#: Rungs with a textbook formula (Go-Back-N's also needs its window, by
+#: default the engine's own).
+FORMULA_PROTOCOLS = ("stop-and-wait", "go-back-n", "selective-repeat")
+
+_MARKERS = ("o", "s", "^", "D", "v", "P")
+
+
+def expected_overhead(protocol: str, loss: float, *, window: int = GO_BACK_N_WINDOW,
+                      lossy_acks: bool = True) -> float | None:
+    """Expected data datagrams sent per delivered message, or None if no formula.
+
+    Assumptions (the textbook's, not always the simulator's): each datagram is
+    lost independently with probability ``p = loss``; retries never run out;
+    timers never fire early; messages flow one way (A to B) and ACKs the other.
+
+    * stop-and-wait and Selective Repeat resend one message until *its* ACK
+      comes back. An attempt succeeds when the data and its ACK both arrive,
+      with probability ``(1-p)^2``, so the number of attempts is geometric with
+      mean ``1/(1-p)^2``; if ACKs were never lost (``lossy_acks=False``) it is
+      ``1/(1-p)``.
+    * Go-Back-N (Stallings' analysis): a loss costs the lost frame and the
+      ``N-1`` sent after it, ``N`` frames in all, so a message costs
+      ``(1 - p + N p) / (1 - p)`` transmissions. ACKs are cumulative: a lost ACK
+      is covered by the next one, so the formula counts data loss only. It
+      overestimates when fewer than ``N`` messages are outstanding (the end of
+      a run, or a slow sender).
+    * ``report`` and the bridge rung have no textbook formula: None.
+    """
+    if not 0.0 <= loss < 1.0:
+        raise ValueError(f"loss must be in [0, 1), got {loss}")
+    if window < 1:
+        raise ValueError(f"window must be at least 1, got {window}")
+    p = loss
+    if protocol in ("stop-and-wait", "selective-repeat"):
+        return 1.0 / ((1.0 - p) ** 2 if lossy_acks else 1.0 - p)
+    if protocol == "go-back-n":
+        return (1.0 - p + window * p) / (1.0 - p)
+    return None
+
+
+def plot_overhead(stats: Sequence[Stats], *, window: int = GO_BACK_N_WINDOW) -> Figure:
+    """Data datagrams per delivered message vs loss: measured points, expected lines.
+
+    ``stats`` is what ``labchat.sim.sweep`` returns. ``window`` is Go-Back-N's
+    window in that sweep, for its formula. A run that delivered nothing has
+    no overhead and no point.
+    """
+    figure = Figure(figsize=(7.0, 4.2), layout="constrained")
+    axes = figure.add_subplot()
+    for index, (protocol, rows) in enumerate(_group(stats).items()):
+        colour = f"C{index}"
+        measured = [(row.loss, row.overhead) for row in rows if row.overhead is not None]
+        axes.plot([x for x, _ in measured], [y for _, y in measured],
+                  _MARKERS[index % len(_MARKERS)], color=colour, label=f"{protocol} (measured)")
+        expected = [(row.loss, expected_overhead(protocol, row.loss, window=window))
+                    for row in rows]
+        lines = [(x, y) for x, y in expected if y is not None]
+        if lines:
+            axes.plot([x for x, _ in lines], [y for _, y in lines], "--", color=colour,
+                      label=f"{protocol} (expected)")
+    axes.set_xlabel("loss rate p (each direction)")
+    axes.set_ylabel("data datagrams per delivered message")
+    axes.set_title("Cost of reliability: measured vs textbook")
+    axes.grid(True, alpha=0.3)
+    axes.legend(fontsize="small")
+    return figure
+
+
+def plot_goodput(stats: Sequence[Stats]) -> Figure:
+    """Goodput (delivered messages per virtual second) vs loss, one line per protocol."""
+    figure = Figure(figsize=(7.0, 4.2), layout="constrained")
+    axes = figure.add_subplot()
+    for index, (protocol, rows) in enumerate(_group(stats).items()):
+        points = [(row.loss, row.goodput) for row in rows if row.goodput is not None]
+        axes.plot([x for x, _ in points], [y for _, y in points],
+                  marker=_MARKERS[index % len(_MARKERS)], color=f"C{index}", label=protocol)
+    axes.set_xlabel("loss rate p (each direction)")
+    axes.set_ylabel("goodput (messages per virtual second)")
+    axes.set_title("Goodput vs loss")
+    axes.grid(True, alpha=0.3)
+    axes.legend(fontsize="small")
+    return figure
+
+
+def sweep_table(stats: Sequence[Stats], *, window: int = GO_BACK_N_WINDOW) -> str:
+    """A fixed-width text table of a sweep, with the expected overhead beside the measured.
+
+    This is what a notebook prints for nbval to compare: deterministic for a
+    seeded sweep, independent of fonts and matplotlib versions.
+    """
+    header = (f"{'protocol':<17} {'loss':>5} {'delivered':>9} {'gave up':>7} "
+              f"{'data':>6} {'resends':>7} {'acks':>6} {'overhead':>8} {'expected':>8} "
+              f"{'goodput':>8}")
+    lines = [header, "-" * len(header)]
+    for protocol, rows in _group(stats).items():
+        for row in rows:
+            expected = expected_overhead(protocol, row.loss, window=window)
+            lines.append(
+                f"{protocol:<17} {row.loss:>5.2f} {row.delivered:>4}/{row.messages:<4} "
+                f"{row.gave_up:>7} {row.data_datagrams:>6} {row.resends:>7} {row.acks:>6} "
+                f"{_number(row.overhead, 2):>8} {_number(expected, 2):>8} "
+                f"{_number(row.goodput, 1):>8}"
+            )
+    return "\n".join(lines)
+
+
+def _group(stats: Iterable[Stats]) -> dict[str, list[Stats]]:
+    """Rows by protocol (in first-seen order), each sorted by loss rate."""
+    grouped: dict[str, list[Stats]] = {}
+    for row in stats:
+        grouped.setdefault(row.protocol, []).append(row)
+    for rows in grouped.values():
+        rows.sort(key=lambda row: row.loss)
+    return grouped
+
+
+def _number(value: float | None, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def counts_table(networks: Mapping[str, RanNetwork]) -> str:
+    """One line per run of the same scenario: what B delivered and what it cost.
+
+    ``networks`` maps a label (usually the protocol) to a network that has
+    run: a ``VirtualNetwork`` or a ``ManualNetwork``. Deterministic text, for
+    a notebook to print side by side.
+    """
+    header = (f"{'protocol':<17} {'data':>5} {'resends':>7} {'acks':>5} {'seconds':>8}  "
+              "delivered by B (in order)")
+    lines = [header, "-" * len(header)]
+    for label, network in networks.items():
+        sent = network.sent_by_kind
+        delivered = [str(e.to_dict()["text"]) for e in network.events["B"]
+                     if isinstance(e, MessageDelivered)]
+        data = sent["data"] + sent["resend"]
+        lines.append(f"{label:<17} {data:>5} {sent['resend']:>7} {sent['ack']:>5} "
+                     f"{network.now:>8.3f}  {' '.join(delivered)}")
+    return "\n".join(lines)
+
+
+def progress_bar(total: int, description: str = "sweep") -> tuple[Any, Callable[..., None]]:
+    """An ``ipywidgets.IntProgress`` and a callback for ``sweep(progress=...)``.
+
+    The sweep runs on the kernel's main thread and calls the callback between
+    runs, so setting the bar's ``value`` trait there is safe (design.md §4).
+    Display the bar before starting the sweep.
+    """
+    import ipywidgets  # imported here: plots and tables work without a kernel
+
+    bar = ipywidgets.IntProgress(value=0, min=0, max=max(total, 1), description=description)
+    bar.add_class("labchat-progress")
+
+    def update(done: int, *_: object) -> None:
+        bar.value = min(done, bar.max)
+
+    return bar, update

@@ -1,0 +1,22 @@
+"""A recorded scenario that draws itself: what the handouts tell their stories with.
+
+``Scenario`` is ``labchat.sim.recording.Recording`` (pure, virtual time,
+seeded) plus ``chart()``, which turns the run so far into a sequence chart.
+The drawing lives here, in the view layer, so the pure recording never
+imports a view.
+"""
+
+from __future__ import annotations
+
+from labchat.notebook.chart import DEFAULT_LAST, SequenceChart
+from labchat.sim.recording import Recording
+
+
+class Scenario(Recording):
+    """A ``Recording`` with a chart: send, drop, forge, wait, then ``chart()``."""
+
+    def chart(self, last: int | None = DEFAULT_LAST) -> SequenceChart:
+        """The run so far as a chart (a copy: later steps do not change it)."""
+        final = {side: dict(engine.snapshot()) for side, engine in self.engines.items()}
+        return SequenceChart(self.network.wire, self.network.events, self.states,
+                             final=final, names=self.names, last=last)

@@ -1,0 +1,333 @@
+"""Step-through: a person (or a notebook) decides the fate of every datagram.
+
+``Stepper`` joins two engines on a ``ManualNetwork`` (no threads, no sockets,
+virtual time) and offers each move both as a method and as a widget button:
+make a peer send, deliver / drop / duplicate a datagram in flight, advance the
+clock to the next timer. After every move it records one deterministic line of
+narration in ``log`` (and the move itself in ``steps``, which ``replay`` takes
+back), and redraws both peers' state, their delivered messages and the
+sequence chart. This module owns the widget and the narration; protocol
+behaviour belongs to the engines, fates to the network, drawing to
+``labchat.notebook.chart``.
+
+Widget callbacks run on the kernel's main thread, the same thread as a
+notebook's direct calls, so widgets are updated in place without locks.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import ipywidgets as widgets
+
+from labchat.errors import LabchatError
+from labchat.events import DatagramReceived, DatagramSent, Event, MessageDelivered
+from labchat.notebook.chart import note_states, render_svg
+from labchat.notebook.ui import on_enter
+from labchat.protocols import create_engine
+from labchat.protocols.base import Engine
+from labchat.sim.network import ManualNetwork
+from labchat.trace import SIDES, Side, WireRecord, check_side
+
+#: Events the network adds about carrying datagrams: the wire lines already say so.
+_WIRE_EVENTS = (DatagramSent, DatagramReceived)
+
+
+class StepError(ValueError):
+    """A step that cannot be taken: unknown datagram id, bad script line, ..."""
+
+
+class Stepper:
+    """Two peers on a manual network, stepped by hand or by a script.
+
+    ``script`` is a list of steps as ``replay`` takes them, run at once; for
+    example ``["send A hello", "drop 1", "timer", "deliver 2"]``.
+    """
+
+    def __init__(self, protocol: str, *, settings: Mapping[str, Any] | None = None,
+                 script: Iterable[str] | None = None) -> None:
+        self.protocol = protocol
+        self.settings = dict(settings or {})
+        self.engines: dict[Side, Engine] = {
+            side: create_engine(protocol, **self.settings) for side in SIDES
+        }
+        self.network = ManualNetwork(self.engines["A"], self.engines["B"])
+        self.log: list[str] = []
+        self.steps: list[str] = []
+        # Each datagram's sender state right after it went out, for the chart.
+        self._sent_states: dict[int, dict[str, object]] = {}
+        self._seen_wire = 0
+        self._seen_events: dict[Side, int] = {side: 0 for side in SIDES}
+        self._build_widget()
+        self._refresh()
+        if script is not None:
+            self.replay(script)
+
+    # -- moves: each one is a method, a button, and a line of ``steps`` --------
+
+    def send(self, side: Side, text: str) -> None:
+        """Peer ``side`` sends ``text`` (a local error, e.g. too long, is raised)."""
+        side = check_side(side)
+        self.network.send(side, text)
+        self._record(f"send {side} {text}", f"{side} sends {text!r}")
+
+    def force_mismatch(self, side: Side) -> None:
+        """The report's test: ``side``'s next datagram carries a wrong count."""
+        side = check_side(side)
+        self.network.force_mismatch(side)
+        self._record(f"mismatch {side}", f"{side} will carry a wrong count")
+
+    def deliver(self, datagram_id: int) -> None:
+        """Hand datagram ``datagram_id`` (in flight) to its destination."""
+        record = self._in_flight(datagram_id)
+        self.network.deliver(datagram_id)
+        self._record(f"deliver {datagram_id}", f"deliver {_describe(record)}")
+
+    def drop(self, datagram_id: int) -> None:
+        """Lose datagram ``datagram_id``."""
+        record = self._in_flight(datagram_id)
+        self.network.drop(datagram_id)
+        self._record(f"drop {datagram_id}", f"drop {_describe(record)}")
+
+    def duplicate(self, datagram_id: int) -> None:
+        """Make the network copy datagram ``datagram_id``; both copies stay in flight."""
+        record = self._in_flight(datagram_id)
+        self.network.duplicate(datagram_id)
+        self._record(f"duplicate {datagram_id}",
+                     f"duplicate {_describe(record)}: one copy delivered, one stays in flight")
+
+    def next_timer(self) -> bool:
+        """Advance the clock to the earliest pending timer and fire it; False if none."""
+        deadline = self.network.next_timer()
+        if deadline is None:
+            self._note("no timer pending")
+            return False
+        self.network.advance_to_next_timer()
+        self._record("timer", f"clock advances to the timer at t={deadline:.3f}")
+        return True
+
+    def replay(self, steps: Iterable[str]) -> None:
+        """Take ``steps`` in order; each is a line like those in ``self.steps``.
+
+        ``send A <text>``, ``mismatch A``, ``deliver <id>``, ``drop <id>``,
+        ``duplicate <id>``, ``timer``. A bad line raises ``StepError`` naming
+        it; the steps before it stay done.
+        """
+        for number, line in enumerate(steps, start=1):
+            self._take(number, line)
+
+    # -- what a person reads ---------------------------------------------------
+
+    def in_flight(self) -> list[WireRecord]:
+        """Datagrams waiting for a decision, oldest first."""
+        return list(self.network.in_flight())
+
+    def delivered(self, side: Side) -> list[str]:
+        """The messages ``side`` has handed to its user, in order."""
+        return [e.text for e in self.network.events[check_side(side)]
+                if isinstance(e, MessageDelivered)]
+
+    def summary(self) -> str:
+        """Deterministic multi-line text: clock, each peer's state and messages, the wire."""
+        lines = [f"{self.protocol} at t={self.network.now:.3f}, {len(self.steps)} steps"]
+        for side in SIDES:
+            state = ", ".join(f"{k}={v}" for k, v in self.engines[side].snapshot().items())
+            lines.append(f"{side}: {state}")
+            lines.append(f"{side} delivered: {self.delivered(side)}")
+        wire = self.network.wire
+        fates = {fate: sum(1 for r in wire if r.fate == fate)
+                 for fate in ("delivered", "dropped", "in_flight")}
+        lines.append(f"wire: {len(wire)} datagrams, " + ", ".join(
+            f"{count} {fate.replace('_', ' ')}" for fate, count in fates.items()))
+        lines.extend(f"  in flight: {_describe(r)}" for r in self.in_flight())
+        deadline = self.network.next_timer()
+        lines.append("next timer: " + ("none" if deadline is None else f"t={deadline:.3f}"))
+        return "\n".join(lines)
+
+    @property
+    def widget(self) -> widgets.VBox:
+        return self._root
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        # Displaying the stepper displays its widget. The widget's own text/plain
+        # repr dumps every child (chart included); a short line reads better and
+        # is what nbval compares.
+        bundle = self._root._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, dict):
+            bundle["text/plain"] = repr(self)
+        return bundle
+
+    def __repr__(self) -> str:
+        return (f"<Stepper {self.protocol}: {len(self.steps)} steps, t={self.network.now:.3f}, "
+                f"{len(self.in_flight())} in flight>")
+
+    # -- internals -------------------------------------------------------------
+
+    def _take(self, number: int, line: str) -> None:
+        words = line.split(maxsplit=2)
+        verb = words[0] if words else ""
+        try:
+            if verb == "send" and len(words) == 3:
+                self.send(check_side(words[1]), words[2])
+            elif verb == "mismatch" and len(words) == 2:
+                self.force_mismatch(check_side(words[1]))
+            elif verb in ("deliver", "drop", "duplicate") and len(words) == 2:
+                getattr(self, verb)(_parse_id(words[1]))
+            elif verb == "timer" and len(words) == 1:
+                self.next_timer()
+            else:
+                raise StepError("expected 'send A|B <text>', 'mismatch A|B', "
+                                "'deliver|drop|duplicate <id>' or 'timer'")
+        except (ValueError, LabchatError) as error:  # StepError is a ValueError
+            raise StepError(f"step {number} ({line!r}): {error}") from None
+
+    def _in_flight(self, datagram_id: int) -> WireRecord:
+        for record in self.network.in_flight():
+            if record.id == datagram_id:
+                return record
+        waiting = ", ".join(str(r.id) for r in self.network.in_flight()) or "none"
+        raise StepError(f"datagram {datagram_id} is not in flight (in flight: {waiting})")
+
+    def _record(self, step: str, what: str) -> None:
+        self.steps.append(step)
+        self._note(what)
+
+    def _note(self, what: str) -> None:
+        """Narrate ``what`` and everything it caused, then redraw."""
+        self.log.append(f"t={self.network.now:.3f} {what}")
+        for side in SIDES:
+            events = self.network.events[side]
+            for event in events[self._seen_events[side]:]:
+                if not isinstance(event, _WIRE_EVENTS):
+                    self.log.append(f"    {side}: {_event_text(event)}")
+            self._seen_events[side] = len(events)
+        for record in self.network.wire[self._seen_wire:]:
+            self.log.append(f"    new in flight: {_describe(record)}")
+        self._seen_wire = len(self.network.wire)
+        self._refresh()
+
+    # -- the widget ------------------------------------------------------------
+
+    def _build_widget(self) -> None:
+        self._inputs: dict[Side, widgets.Text] = {}
+        self._states: dict[Side, widgets.HTML] = {}
+        self._messages: dict[Side, widgets.HTML] = {}
+        panels = []
+        for side in SIDES:
+            box = widgets.Text(placeholder=f"message from {side}")
+            box.add_class("labchat-input")
+            button = widgets.Button(description=f"{side} sends")
+            button.add_class("labchat-send")
+            button.on_click(lambda _b, s=side: self._send_from_box(s))
+            on_enter(box, functools.partial(self._send_from_box, side))
+            state = widgets.HTML()
+            state.add_class("labchat-state")
+            state.add_class(f"labchat-state-{side}")
+            messages = widgets.HTML()
+            messages.add_class("labchat-messages")
+            panel = widgets.VBox([widgets.HTML(f"<b>peer {side}</b>"),
+                                  widgets.HBox([box, button]), state, messages])
+            panel.add_class("labchat-peer")
+            panel.add_class(f"labchat-peer-{side}")
+            panels.append(panel)
+            self._inputs[side], self._states[side], self._messages[side] = box, state, messages
+        self._flight_box = widgets.VBox()
+        self._timer_button = widgets.Button(description="next timer")
+        self._timer_button.add_class("labchat-next-timer")
+        self._timer_button.on_click(lambda _b: self._guarded(self.next_timer))
+        self._status = widgets.HTML()
+        self._status.add_class("labchat-status")
+        self._chart = widgets.HTML()
+        self._chart.add_class("labchat-chart")
+        self._log_view = widgets.HTML()
+        self._log_view.add_class("labchat-log")
+        self._root = widgets.VBox([
+            widgets.HBox(panels),
+            widgets.HTML("<b>in flight</b>"),
+            self._flight_box,
+            widgets.HBox([self._timer_button, self._status]),
+            self._chart,
+            self._log_view,
+        ])
+        self._root.add_class("labchat-stepper")
+
+    def _send_from_box(self, side: Side) -> None:
+        box = self._inputs[side]
+        text = box.value
+        if not text:
+            return  # nothing typed: nothing to send
+        self._guarded(lambda: self.send(side, text))
+        box.value = ""
+
+    def _guarded(self, move: Any) -> None:
+        # A click must never raise into the widget machinery: show the error instead.
+        try:
+            move()
+        except (StepError, LabchatError, ValueError) as error:
+            self._status.value = f"<span class='labchat-error'>{html.escape(str(error))}</span>"
+
+    def _refresh(self) -> None:
+        for side in SIDES:
+            rows = "".join(
+                f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+                for k, v in self.engines[side].snapshot().items())
+            self._states[side].value = f"<table>{rows}</table>"
+            self._messages[side].value = "".join(
+                f"<div class='labchat-msg labchat-msg-new'>{html.escape(text)}</div>"
+                for text in self.delivered(side))
+        old_rows = list(self._flight_box.children)
+        self._flight_box.children = [self._flight_row(r) for r in self.in_flight()]
+        for row in old_rows:  # closed so a long session does not pile up widget models
+            for child in row.children:
+                child.close()
+            row.close()
+        deadline = self.network.next_timer()
+        self._timer_button.disabled = deadline is None
+        self._timer_button.description = (
+            "next timer: none" if deadline is None else f"next timer (t={deadline:.3f})")
+        self._status.value = f"t={self.network.now:.3f}"
+        self._chart.value = self._chart_svg()
+        recent = self.log[-12:]
+        self._log_view.value = "<pre>" + html.escape("\n".join(recent)) + "</pre>"
+
+    def _flight_row(self, record: WireRecord) -> widgets.HBox:
+        label = widgets.HTML(f"<span class='labchat-inflight-label' data-id='{record.id}'>"
+                             f"{html.escape(_describe(record))}</span>")
+        buttons = []
+        for verb in ("deliver", "drop", "duplicate"):
+            button = widgets.Button(description=verb, layout=widgets.Layout(width="auto"))
+            button.add_class(f"labchat-{verb}")
+            button.on_click(lambda _b, v=verb, i=record.id: self._guarded(
+                lambda: getattr(self, v)(i)))
+            buttons.append(button)
+        row = widgets.HBox([label, *buttons])
+        row.add_class("labchat-inflight")
+        # ipywidgets cannot set data-* attributes on a widget; the id is in a class too.
+        row.add_class(f"labchat-inflight-{record.id}")
+        return row
+
+    def _chart_svg(self) -> str:
+        note_states(self._sent_states, self.network.wire, self.engines)
+        return render_svg(self.network.wire, self.network.events, self._sent_states,
+                          final={side: self.engines[side].snapshot() for side in SIDES})
+
+
+def _parse_id(word: str) -> int:
+    try:
+        return int(word.lstrip("#"))
+    except ValueError:
+        raise StepError(f"{word!r} is not a datagram id") from None
+
+
+def _describe(record: WireRecord) -> str:
+    copy = f" (copy of #{record.copy_of})" if record.copy_of is not None else ""
+    route = f"{record.source}->{record.destination}"
+    return f"#{record.id} {route} {record.kind} {record.label!r}{copy}"
+
+
+def _event_text(event: Event) -> str:
+    fields = {k: v for k, v in event.to_dict().items() if k not in ("event", "at")}
+    return event.name + "".join(f" {k}={v!r}" for k, v in fields.items())

@@ -1,0 +1,247 @@
+"""The impairment model: what an unreliable network does to each datagram.
+
+Every network in labchat (virtual-time, manual, the real UDP relay) asks one
+``ImpairmentModel`` for a ``Decision`` per datagram: deliver it after some
+delay, drop it, or duplicate it (two copies, each with its own delay). The
+decision comes from scripted rules first (an outage, "drop datagram number
+k", "drop the next one"), otherwise from a seeded ``random.Random`` with
+per-direction probabilities. Every decision is recorded, so a run can be
+drawn afterwards or replayed exactly with ``ImpairmentModel.replay``.
+
+How a datagram's fate is drawn (per direction, ``Impairment`` settings):
+
+* Every datagram consumes exactly six random numbers, whatever the settings
+  and rules say: loss, duplicate, then (jitter, reorder) for each of up to two
+  copies. So datagram number k always sees the same draws for one seed, and
+  raising the loss rate only turns more datagrams into drops without
+  reshuffling the fate of the others (the same scenario across a sweep).
+* dropped with probability ``loss``; otherwise duplicated with probability
+  ``duplicate``;
+* each delivered copy is delayed ``delay + uniform(0, jitter)`` seconds;
+* each copy is, with probability ``reorder``, *held back* for an extra
+  ``delay + jitter + REORDER_HOLD`` seconds. A held copy is therefore
+  overtaken by every later datagram in the same direction that is sent less
+  than ``delay + REORDER_HOLD`` seconds after it and is not held itself: that
+  is what "reordered" means here. Jitter alone also reorders datagrams sent
+  closer together than the jitter.
+
+This module decides; it sends nothing, holds no sockets and reads no clock
+(the caller passes ``now``). It takes no lock: a driver that shares a model
+between threads (the UDP relay) guards every call with its own lock.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, get_args
+
+Direction = Literal["A->B", "B->A"]
+Action = Literal["deliver", "drop", "duplicate"]
+
+DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
+
+#: The least extra time a reordered copy is held back, so that reordering
+#: happens even on a link with no delay at all.
+REORDER_HOLD = 0.01
+
+
+@dataclass(frozen=True)
+class Impairment:
+    """How one direction of the network misbehaves (probabilities and seconds)."""
+
+    loss: float = 0.0
+    duplicate: float = 0.0
+    reorder: float = 0.0
+    delay: float = 0.0  # seconds, the base one-way delay
+    jitter: float = 0.0  # seconds, an extra uniform(0, jitter) per copy
+
+    def __post_init__(self) -> None:
+        for name in ("loss", "duplicate", "reorder"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
+                raise ValueError(f"{name} is a probability from 0 to 1, got {value!r}")
+        for name in ("delay", "jitter"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0.0):
+                raise ValueError(f"{name} is a time in seconds, 0 or more, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the network did to datagram ``number`` (from 1) sent ``direction`` at ``at``."""
+
+    number: int
+    direction: Direction
+    at: float
+    action: Action
+    delays: tuple[float, ...]  # one per delivered copy, in seconds; empty when dropped
+    cause: str  # "random", "drop next", "drop number 3", "outage", "manual", ...
+    held: tuple[bool, ...] = ()  # per copy: held back to be overtaken (reordered)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (for ``--jsonl`` logs)."""
+        data = asdict(self)
+        data["delays"] = list(self.delays)
+        data["held"] = list(self.held)
+        return data
+
+
+def check_direction(direction: str) -> Direction:
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be 'A->B' or 'B->A', got {direction!r}")
+    return direction
+
+
+class ImpairmentModel:
+    """Seeded, scriptable, recorded decisions for both directions of a link."""
+
+    def __init__(
+        self,
+        a_to_b: Impairment = Impairment(),
+        b_to_a: Impairment | None = None,
+        *,
+        seed: int = 0,
+        record: bool = True,
+    ) -> None:
+        """``b_to_a=None`` means the same as ``a_to_b``; ``record=False`` keeps no
+        ``decisions`` list (long simulations that only want counts)."""
+        self._impairments: dict[Direction, Impairment] = {
+            "A->B": a_to_b,
+            "B->A": a_to_b if b_to_a is None else b_to_a,
+        }
+        self.seed = seed
+        self.record = record
+        self.decisions: list[Decision] = []
+        self._random = random.Random(seed)
+        self._counts: dict[Direction, int] = dict.fromkeys(DIRECTIONS, 0)
+        self._drop_next: dict[Direction, int] = dict.fromkeys(DIRECTIONS, 0)
+        self._drop_numbers: dict[Direction, set[int]] = {d: set() for d in DIRECTIONS}
+        self._outages: list[tuple[float, float, Direction | None]] = []
+        self._replay: dict[tuple[Direction, int], Decision] = {}
+
+    # -- settings and scripted rules ---------------------------------------------------
+
+    def impairment(self, direction: Direction) -> Impairment:
+        return self._impairments[check_direction(direction)]
+
+    def set_impairment(self, direction: Direction, impairment: Impairment) -> None:
+        """Change one direction's settings from now on (the lab's sliders)."""
+        check_direction(direction)
+        if not isinstance(impairment, Impairment):
+            raise TypeError(f"expected an Impairment, got {impairment!r}")
+        self._impairments[direction] = impairment
+
+    def drop_next(self, direction: Direction) -> None:
+        """Drop the next datagram sent ``direction`` (calling twice drops two)."""
+        check_direction(direction)
+        self._drop_next[direction] += 1
+
+    def drop_number(self, direction: Direction, number: int) -> None:
+        """Drop datagram number ``number`` (counted from 1) sent ``direction``."""
+        check_direction(direction)
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise ValueError(f"datagram numbers count from 1, got {number!r}")
+        self._drop_numbers[direction].add(number)
+
+    def outage(self, start: float, end: float, direction: Direction | None = None) -> None:
+        """Drop everything sent in ``[start, end)``, one way or (None) both ways."""
+        if direction is not None:
+            check_direction(direction)
+        if not (math.isfinite(start) and math.isfinite(end) and start <= end):
+            raise ValueError(f"an outage needs start <= end, got [{start!r}, {end!r})")
+        self._outages.append((start, end, direction))
+
+    def count(self, direction: Direction) -> int:
+        """How many datagrams have been decided ``direction`` so far."""
+        return self._counts[check_direction(direction)]
+
+    def recorded(self) -> list[Decision]:
+        """A copy of ``decisions``."""
+        return list(self.decisions)
+
+    # -- deciding --------------------------------------------------------------------
+
+    def decide(self, direction: Direction, now: float) -> Decision:
+        """The fate of the next datagram sent ``direction`` at ``now``; recorded."""
+        check_direction(direction)
+        self._counts[direction] += 1
+        number = self._counts[direction]
+        # Always six draws per datagram, so datagram k's draws never depend
+        # on the settings or rules (see the module docstring).
+        draw = self._random.random
+        u_loss, u_dup, j1, r1, j2, r2 = draw(), draw(), draw(), draw(), draw(), draw()
+        replayed = self._replay.get((direction, number))
+        if replayed is not None:
+            decision = Decision(number, direction, now, replayed.action, replayed.delays,
+                                replayed.cause, replayed.held)
+        else:
+            decision = self._decide(direction, number, now, u_loss, u_dup,
+                                    ((j1, r1), (j2, r2)))
+        if self.record:
+            self.decisions.append(decision)
+        return decision
+
+    def _decide(
+        self,
+        direction: Direction,
+        number: int,
+        now: float,
+        u_loss: float,
+        u_dup: float,
+        copies: tuple[tuple[float, float], tuple[float, float]],
+    ) -> Decision:
+        cause = self._scripted_drop(direction, number, now)
+        if cause is not None:
+            return Decision(number, direction, now, "drop", (), cause, ())
+        settings = self._impairments[direction]
+        if u_loss < settings.loss:
+            return Decision(number, direction, now, "drop", (), "random", ())
+        action: Action = "duplicate" if u_dup < settings.duplicate else "deliver"
+        delays: list[float] = []
+        held: list[bool] = []
+        for u_jitter, u_reorder in copies[: 2 if action == "duplicate" else 1]:
+            delay = settings.delay + u_jitter * settings.jitter
+            is_held = u_reorder < settings.reorder
+            if is_held:
+                delay += settings.delay + settings.jitter + REORDER_HOLD
+            delays.append(delay)
+            held.append(is_held)
+        return Decision(number, direction, now, action, tuple(delays), "random", tuple(held))
+
+    def _scripted_drop(self, direction: Direction, number: int, now: float) -> str | None:
+        # Rules before chance: an outage, then a numbered drop, then "drop next".
+        for start, end, only in self._outages:
+            if start <= now < end and only in (None, direction):
+                return "outage"
+        if number in self._drop_numbers[direction]:
+            self._drop_numbers[direction].discard(number)
+            return f"drop number {number}"
+        if self._drop_next[direction]:
+            self._drop_next[direction] -= 1
+            return "drop next"
+        return None
+
+    # -- replay ----------------------------------------------------------------------
+
+    @classmethod
+    def replay(
+        cls,
+        decisions: Iterable[Decision],
+        *,
+        after: Impairment = Impairment(),
+        seed: int = 0,
+    ) -> ImpairmentModel:
+        """A model that makes exactly the recorded ``decisions`` again.
+
+        Decisions are matched by direction and datagram number, so the same
+        engines on the same network get the same run. Datagrams beyond the
+        recording (a run that went further) are decided by ``after`` (by
+        default a perfect link, no delay) with ``seed``.
+        """
+        model = cls(after, seed=seed)
+        for decision in decisions:
+            model._replay[(decision.direction, decision.number)] = decision
+        return model

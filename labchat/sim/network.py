@@ -1,0 +1,351 @@
+"""Two engines joined by an in-memory network on a virtual clock.
+
+``VirtualNetwork`` asks an ``ImpairmentModel`` for the fate of every datagram
+and processes arrivals, scheduled sends and engine timers in time order: a
+simulation of thousands of messages takes milliseconds and the same seed
+gives the same run. ``ManualNetwork`` leaves every datagram "in flight" until
+the caller delivers, drops or duplicates it, and lets the caller move the
+clock to the next timer: the base of step-through in the notebooks.
+
+What both record (unless ``record=False``):
+
+* ``wire``: one ``WireRecord`` per datagram, indexed by its id, replaced (the
+  records are frozen) when its fate is settled. A network-made duplicate is a
+  record of its own with ``copy_of`` set. ``kind``/``seq``/``label`` come from
+  the ``Outgoing`` the sending engine queued, which knows more than
+  ``describe(payload)`` can (the report's wire format has no sequence number).
+* ``events[side]``: every event of that side's engine, in order, plus a
+  ``DatagramSent`` when a datagram of it goes on the wire and a
+  ``DatagramReceived`` (``source`` "A" or "B") just before the engine is
+  handed one, as ``UdpPeer.history`` has them.
+
+Neither network uses threads, sockets, the real clock or randomness of its
+own; exceptions raised by an engine (a local error such as a message too
+long, or a bug) reach the caller.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Literal
+
+from labchat.events import DatagramReceived, DatagramSent, Event
+from labchat.protocols.base import Engine, Outgoing
+from labchat.sim.channel import Direction, ImpairmentModel
+from labchat.trace import Side, WireRecord, check_side, other
+
+Listener = Callable[[Side, Event], None]
+
+#: How long a datagram takes to cross the manual network when it is delivered.
+MANUAL_TRANSIT = 0.1
+
+
+class NetworkBusy(RuntimeError):
+    """``run`` reached its step limit before the network went quiet."""
+
+
+def direction_from(side: Side) -> Direction:
+    return "A->B" if side == "A" else "B->A"
+
+
+class _Network:
+    """What both networks share: the engines, the clock, the records, counters."""
+
+    def __init__(
+        self, a: Engine, b: Engine, *, start: float, record: bool, listener: Listener | None
+    ) -> None:
+        self.engines: dict[Side, Engine] = {"A": a, "B": b}
+        self.now = float(start)
+        self.record = record
+        self.wire: list[WireRecord] = []
+        self.events: dict[Side, list[Event]] = {"A": [], "B": []}
+        #: Datagrams the engines sent, by kind ("data", "resend", "ack", ...):
+        #: the protocol's cost, without the copies the network made.
+        self.sent_by_kind: Counter[str] = Counter()
+        self.bytes_sent = 0
+        self._listener = listener
+        self._next_id = 0
+
+    # -- the user's commands ---------------------------------------------------------
+
+    def send(self, side: Side, text: str) -> None:
+        """``side``'s user sends ``text`` now."""
+        engine = self.engines[check_side(side)]
+        engine.send_message(text, self.now)
+        self._flush(side)
+
+    def force_mismatch(self, side: Side) -> None:
+        """The report's test: ``side``'s next datagram carries a wrong count."""
+        engine = self.engines[check_side(side)]
+        engine.force_mismatch(self.now)
+        self._flush(side)
+
+    def next_timer(self) -> float | None:
+        """The earliest engine deadline, or None when no timer runs."""
+        # Called before every step of a simulation: kept free of temporaries.
+        a = self.engines["A"].next_deadline()
+        b = self.engines["B"].next_deadline()
+        if a is None or b is None:
+            return b if a is None else a
+        return min(a, b)
+
+    # -- shared machinery ------------------------------------------------------------
+
+    def _fire_timers(self) -> None:
+        # A before B at the same instant; a deadline already past fires now.
+        for side, engine in self.engines.items():
+            deadline = engine.next_deadline()
+            if deadline is not None and deadline <= self.now:
+                engine.handle_timer(self.now)
+                self._flush(side)
+
+    def inject(self, side: Side, payload: bytes) -> None:
+        """A datagram from outside (a forger, a test) arrives at ``side`` now.
+
+        It is handed over exactly as an arrival (events, replies, records) but
+        is not a wire record between A and B: neither of them sent it.
+        """
+        self._hand_over(check_side(side), payload)
+
+    def _hand_over(self, side: Side, payload: bytes) -> None:
+        if self.record:
+            self._log(side, DatagramReceived(at=self.now, size=len(payload), source=other(side)))
+        self.engines[side].receive_datagram(payload, self.now)
+        self._flush(side)
+
+    def _flush(self, side: Side) -> None:
+        engine = self.engines[side]
+        for event in engine.pop_events():
+            self._log(side, event)
+        for datagram in engine.pop_datagrams():
+            self.sent_by_kind[datagram.kind] += 1
+            self.bytes_sent += len(datagram.payload)
+            if self.record:
+                self._log(side, DatagramSent(at=self.now, kind=datagram.kind, seq=datagram.seq,
+                                             label=datagram.label, size=len(datagram.payload)))
+            self._transmit(side, datagram)
+
+    def _transmit(self, side: Side, datagram: Outgoing) -> None:
+        raise NotImplementedError
+
+    def _log(self, side: Side, event: Event) -> None:
+        if self.record:
+            self.events[side].append(event)
+        if self._listener is not None:
+            self._listener(side, event)
+
+    def _new_record(self, side: Side, datagram: Outgoing, *, copy_of: int | None = None,
+                    sent_at: float | None = None) -> int:
+        record_id = self._next_id
+        self._next_id += 1
+        if self.record:
+            self.wire.append(WireRecord(
+                id=record_id, source=side, sent_at=self.now if sent_at is None else sent_at,
+                payload=datagram.payload, kind=datagram.kind, seq=datagram.seq,
+                label=datagram.label, fate="in_flight", copy_of=copy_of,
+            ))
+        return record_id
+
+    def _settle(self, record_id: int, **changes: object) -> None:
+        if self.record:
+            self.wire[record_id] = replace(self.wire[record_id], **changes)  # type: ignore[arg-type]
+
+
+# Heap entries: (time, order, what, side, payload, record id). ``order`` keeps
+# things at the same instant first-scheduled-first and makes entries comparable.
+_Arrival = Literal["arrive", "send"]
+
+
+class VirtualNetwork(_Network):
+    """Two engines on an impaired network, driven in virtual time.
+
+    At one instant, arrivals and scheduled sends come first, in the order
+    they were scheduled, then timers (A's before B's): a datagram that
+    arrives exactly when a timer expires is in time.
+    """
+
+    def __init__(
+        self,
+        a: Engine,
+        b: Engine,
+        model: ImpairmentModel | None = None,
+        *,
+        start: float = 0.0,
+        record: bool = True,
+        listener: Listener | None = None,
+    ) -> None:
+        """``model=None`` is a perfect link without delay. ``record=False`` keeps
+        neither ``wire`` nor ``events`` (long simulations); ``listener(side, event)``
+        still sees every engine event."""
+        super().__init__(a, b, start=start, record=record, listener=listener)
+        self.model = model if model is not None else ImpairmentModel()
+        self._queue: list[tuple[float, int, _Arrival, Side, bytes | str, int]] = []
+        self._order = 0
+
+    def schedule_send(self, side: Side, text: str, at: float) -> None:
+        """``side``'s user will send ``text`` at virtual time ``at`` (a send pattern)."""
+        check_side(side)
+        if at < self.now:
+            raise ValueError(f"cannot schedule a send at {at}, the clock is already at {self.now}")
+        self._push(at, "send", side, text, -1)
+
+    def in_flight(self) -> int:
+        """How many datagram copies are on their way."""
+        return sum(1 for entry in self._queue if entry[2] == "arrive")
+
+    def step(self) -> bool:
+        """Do the earliest thing (an arrival, a scheduled send or a timer); False if quiet."""
+        when = self._next_time()
+        if when is None:
+            return False
+        self._do_next(when)
+        return True
+
+    def run(self, until: float | None = None, *, max_steps: int = 1_000_000) -> None:
+        """Process everything in time order until quiet, or up to time ``until``.
+
+        With ``until``, the clock ends at ``until`` even if the network went
+        quiet earlier. Raises ``NetworkBusy`` after ``max_steps`` steps (an
+        engine whose timer never stops, or a runaway resend storm).
+        """
+        for _ in range(max_steps):
+            when = self._next_time()
+            if when is None or (until is not None and when > until):
+                break
+            self._do_next(when)
+        else:
+            when = self._next_time()
+            if when is not None and (until is None or when <= until):
+                raise NetworkBusy(f"the network was still busy after {max_steps} steps "
+                                  f"(virtual time {self.now:.3f} s)")
+        if until is not None and until > self.now:
+            self.now = until
+
+    def _next_time(self) -> float | None:
+        queued = self._queue[0][0] if self._queue else None
+        timer = self.next_timer()
+        if queued is None:
+            return timer
+        if timer is None:
+            return queued
+        return min(queued, timer)
+
+    def _do_next(self, when: float) -> None:
+        self.now = max(self.now, when)
+        if self._queue and self._queue[0][0] <= when:
+            _, _, what, side, item, record_id = heapq.heappop(self._queue)
+            if what == "send":
+                assert isinstance(item, str)
+                self.send(side, item)
+            else:
+                assert isinstance(item, bytes)
+                self._settle(record_id, fate="delivered", arrived_at=self.now)
+                self._hand_over(side, item)
+        else:
+            self._fire_timers()
+
+    def _push(self, at: float, what: _Arrival, side: Side, item: bytes | str,
+              record_id: int) -> None:
+        heapq.heappush(self._queue, (at, self._order, what, side, item, record_id))
+        self._order += 1
+
+    def _transmit(self, side: Side, datagram: Outgoing) -> None:
+        decision = self.model.decide(direction_from(side), self.now)
+        record_id = self._new_record(side, datagram)
+        if decision.action == "drop":
+            self._settle(record_id, fate="dropped", cause=decision.cause)
+            return
+        destination = other(side)
+        for copy, delay in enumerate(decision.delays):
+            if copy == 0:
+                copy_id = record_id
+            else:
+                copy_id = self._new_record(side, datagram, copy_of=record_id)
+                self._settle(copy_id, cause=decision.cause)
+                self._settle(record_id, cause=decision.cause)
+            self._push(self.now + delay, "arrive", destination, datagram.payload, copy_id)
+
+
+class ManualNetwork(_Network):
+    """Every datagram waits in flight until the caller decides its fate.
+
+    Time only moves when the caller says: a delivery takes ``transit``
+    seconds (0.1 by default, so the chart's arrows slant), ``advance``
+    lets time pass and ``advance_to_next_timer`` jumps to the earliest
+    deadline. Timers that come due while time passes fire on the way, in
+    order, before the delivery that needed the time.
+    """
+
+    def __init__(self, a: Engine, b: Engine, *, start: float = 0.0,
+                 transit: float = MANUAL_TRANSIT, listener: Listener | None = None) -> None:
+        if not transit >= 0.0:
+            raise ValueError(f"transit is a time in seconds, 0 or more, got {transit!r}")
+        super().__init__(a, b, start=start, record=True, listener=listener)
+        self.transit = transit
+        self._in_flight: dict[int, tuple[Side, Outgoing]] = {}
+
+    def in_flight(self) -> list[WireRecord]:
+        """The datagrams waiting for a decision, oldest first."""
+        return [self.wire[record_id] for record_id in sorted(self._in_flight)]
+
+    def deliver(self, record_id: int) -> None:
+        """Deliver datagram ``record_id`` after ``transit`` seconds."""
+        side, _ = self._take(record_id)
+        self._arrive(side, record_id)
+
+    def drop(self, record_id: int) -> None:
+        """Lose datagram ``record_id``; the clock does not move."""
+        self._take(record_id)
+        self._settle(record_id, fate="dropped", cause="manual")
+
+    def duplicate(self, record_id: int) -> int:
+        """Deliver one copy now and keep another in flight; returns the copy's id."""
+        side, datagram = self._take(record_id)
+        sent_at = self.wire[record_id].sent_at
+        copy_id = self._new_record(side, datagram, copy_of=record_id, sent_at=sent_at)
+        self._settle(copy_id, cause="manual")
+        self._settle(record_id, cause="manual")
+        self._in_flight[copy_id] = (side, datagram)
+        self._arrive(side, record_id)
+        return copy_id
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` pass, firing every timer that comes due on the way."""
+        if not seconds >= 0.0:
+            raise ValueError(f"time only moves forward, got {seconds!r} seconds")
+        end = self.now + seconds
+        # Bounded: each round fires at least one due timer or stops.
+        for _ in range(1_000_000):
+            deadline = self.next_timer()
+            if deadline is None or deadline > end:
+                break
+            self.now = max(self.now, deadline)
+            self._fire_timers()
+        self.now = max(self.now, end)
+
+    def advance_to_next_timer(self) -> bool:
+        """Move the clock to the earliest deadline and fire it; False if none."""
+        deadline = self.next_timer()
+        if deadline is None:
+            return False
+        self.now = max(self.now, deadline)
+        self._fire_timers()
+        return True
+
+    def _take(self, record_id: int) -> tuple[Side, Outgoing]:
+        try:
+            return self._in_flight.pop(record_id)
+        except KeyError:
+            raise ValueError(f"datagram {record_id} is not in flight") from None
+
+    def _arrive(self, side: Side, record_id: int) -> None:
+        self.advance(self.transit)
+        self._settle(record_id, fate="delivered", arrived_at=self.now)
+        self._hand_over(other(side), self.wire[record_id].payload)
+
+    def _transmit(self, side: Side, datagram: Outgoing) -> None:
+        record_id = self._new_record(side, datagram)
+        self._in_flight[record_id] = (side, datagram)

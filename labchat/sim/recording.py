@@ -1,0 +1,114 @@
+"""A recorded run on the virtual network, ready to be charted and counted.
+
+``Recording`` runs a ``VirtualNetwork`` with a listener that notes each
+sender's state variables whenever it puts a datagram on the wire (the network
+records datagrams and events, not states). ``labchat.notebook.scenario``
+draws it. The notebooks tell their scenarios with it: send, drop
+the next datagram, send at the same instant, forge a datagram, then draw
+and count. Everything is virtual time and seeded, so the same cell gives
+the same chart and the same numbers every time.
+
+This module owns the bookkeeping only: protocol behaviour belongs to the
+engines, fates to the network and its ``ImpairmentModel``, drawing to the
+notebook layer (this module imports no view).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from labchat.events import DatagramSent, Event
+from labchat.protocols import create_engine
+from labchat.protocols.base import Engine
+from labchat.sim.channel import Direction, Impairment, ImpairmentModel
+from labchat.sim.network import VirtualNetwork
+from labchat.trace import Side, WireRecord
+
+#: Bounds every run: a runaway resend storm raises ``NetworkBusy``, never hangs.
+MAX_STEPS = 100_000
+
+
+class Recording:
+    """Two ``protocol`` engines on a seeded virtual network, every step recorded."""
+
+    def __init__(self, protocol: str = "report", impairment: Impairment | None = None, *,
+                 seed: int = 0, names: tuple[str, str] = ("A", "B")) -> None:
+        self.protocol = protocol
+        self.names = names
+        self.model = ImpairmentModel(impairment or Impairment(delay=0.05), seed=seed)
+        self.engines: dict[Side, Engine] = {"A": create_engine(protocol),
+                                            "B": create_engine(protocol)}
+        self.network = VirtualNetwork(self.engines["A"], self.engines["B"], self.model,
+                                      listener=self._listen)
+        # Per side, the sender's state after each datagram it sent, in order.
+        self._sent_states: dict[Side, list[dict[str, object]]] = {"A": [], "B": []}
+
+    # -- telling the scenario ---------------------------------------------------------
+
+    def send(self, side: Side, text: str) -> None:
+        """``side`` sends ``text`` now; then the network runs until quiet."""
+        self.network.send(side, text)
+        self.run()
+
+    def send_together(self, sends: Iterable[tuple[Side, str]]) -> None:
+        """Several sends at the same instant, before anything arrives; then run."""
+        for side, text in sends:
+            self.network.send(side, text)
+        self.run()
+
+    def drop_next(self, direction: Direction) -> None:
+        """The network loses the next datagram going ``direction``."""
+        self.model.drop_next(direction)
+
+    def force_mismatch(self, side: Side) -> None:
+        """The report's test: ``side``'s next datagram carries a wrong count."""
+        self.network.force_mismatch(side)
+
+    def forge(self, side: Side, payload: bytes) -> None:
+        """A datagram from a third party arrives at ``side`` now; then run.
+
+        It is not a wire record between A and B (no one of them sent it);
+        whatever ``side`` sends in reply is.
+        """
+        self.network.inject(side, payload)
+        self.run()
+
+    def wait(self, seconds: float) -> None:
+        """Let ``seconds`` of virtual time pass (timers fire on the way)."""
+        self.run(until=self.network.now + seconds)
+
+    def run(self, until: float | None = None) -> None:
+        """Run until the network is quiet (or until virtual time ``until``)."""
+        self.network.run(until=until, max_steps=MAX_STEPS)
+
+    # -- reading the run --------------------------------------------------------------
+
+    @property
+    def wire(self) -> list[WireRecord]:
+        return list(self.network.wire)
+
+    def datagrams(self, *, source: Side | None = None, kind: str | None = None,
+                  since: int = 0) -> list[WireRecord]:
+        """Records with id >= ``since``, optionally only from ``source`` / of ``kind``."""
+        return [r for r in self.network.wire
+                if r.id >= since and (source is None or r.source == source)
+                and (kind is None or r.kind == kind)]
+
+    def delivered(self, side: Side) -> list[str]:
+        """The messages ``side`` handed to its user, in order."""
+        return [str(e.to_dict()["text"]) for e in self.network.events[side]
+                if e.name == "delivered"]
+
+    @property
+    def states(self) -> dict[int, dict[str, object]]:
+        """Record id -> its sender's state right after sending it (for the chart)."""
+        states: dict[int, dict[str, object]] = {}
+        for side, snapshots in self._sent_states.items():
+            originals = [r for r in self.network.wire if r.source == side and r.copy_of is None]
+            # The k-th datagram a side sent is its k-th original record.
+            states.update({r.id: s for r, s in zip(originals, snapshots, strict=False)})
+        return states
+
+    def _listen(self, side: Side, event: Event) -> None:
+        if isinstance(event, DatagramSent):
+            self._sent_states[side].append(dict(self.engines[side].snapshot()))

@@ -1,0 +1,9 @@
+"""Real UDP: the only part of labchat with sockets, threads and the wall clock.
+
+* ``peer``: one engine on one socket with one receive thread;
+* ``relay``: an impairing middlebox between two peers;
+* ``registry``: everything still open, so a notebook can close it on re-run.
+
+It drives the pure engines (``labchat.protocols``) and impairment model
+(``labchat.sim.channel``); it never draws.
+"""

@@ -1,0 +1,268 @@
+"""Real UDP for an engine: one socket, one receive thread, one lock.
+
+``UdpPeer`` is the only place where an engine meets sockets, threads and the
+clock. Its thread waits on the socket with a timeout no later than the
+engine's next deadline, so timers fire on time and ``close()`` is noticed
+within one poll interval (a blocked ``recvfrom`` is not woken by closing the
+socket from another thread). Every call into the engine holds the peer's
+lock. Events go to ``history`` and to subscribers; the thread never prints.
+
+Subscribers are called with the lock held, from whichever thread produced the
+event: keep them short, and never make them wait for another peer.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeAlias
+
+from labchat.events import (
+    DatagramReceived,
+    DatagramSent,
+    EngineFailed,
+    Event,
+    TransportFailed,
+)
+from labchat.protocols.base import Engine
+from labchat.udp import registry
+
+Address: TypeAlias = tuple[str, int]
+Subscriber: TypeAlias = Callable[[Event], None]
+
+#: The longest the receive thread sleeps before it looks at the stop flag.
+POLL_INTERVAL = 0.05
+#: Larger than any limit an engine enforces, so an oversized datagram is
+#: seen whole and rejected visibly instead of being cut by the kernel.
+RECEIVE_BUFFER = 65535
+
+
+def parse_address(text: str) -> Address:
+    """``"127.0.0.1:5000"`` -> ``("127.0.0.1", 5000)``, with a clear error."""
+    host, colon, port = text.rpartition(":")
+    if not colon or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"expected HOST:PORT with a port from 0 to 65535, got {text!r}")
+    return host, int(port)
+
+
+def format_address(address: Address) -> str:
+    return f"{address[0]}:{address[1]}"
+
+
+class UdpPeer:
+    """Run ``engine`` on a UDP socket bound to ``bind``, talking to ``peer``.
+
+    Binding port 0 (the default) lets the system choose a free port; read it
+    back from ``address``. The peer address may be given later with
+    ``connect()``, so two peers can bind first and then point at each other.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        peer: Address | None = None,
+        bind: Address = ("127.0.0.1", 0),
+        name: str = "peer",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.engine = engine
+        self.name = name
+        self.peer_address = peer
+        self.history: list[Event] = []
+        self.subscriber_errors: list[BaseException] = []
+        self._clock = clock
+        self._subscribers: list[Subscriber] = []
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._stop = threading.Event()
+        self._closed = False
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            self._socket.bind(bind)
+        except OSError:
+            self._socket.close()
+            raise
+        self.address: Address = self._socket.getsockname()
+        self._thread = threading.Thread(
+            target=self._receive_loop, name=f"labchat-{name}", daemon=True
+        )
+        self._thread.start()
+        registry.register(self)
+
+    # -- the user's side (any thread) ---------------------------------------------
+
+    def connect(self, peer: Address) -> None:
+        """Send to ``peer`` from now on."""
+        with self._lock:
+            self.peer_address = peer
+
+    def send(self, text: str) -> None:
+        """Send a chat message; local errors (too long, closed) are raised here."""
+        with self._lock:
+            self._check_usable()
+            self.engine.send_message(text, self._clock())
+            self._flush()
+
+    def force_mismatch(self) -> None:
+        """The report's test: the next datagram carries a wrong count."""
+        with self._lock:
+            self._check_usable()
+            self.engine.force_mismatch(self._clock())
+            self._flush()
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Call ``subscriber(event)`` for every future event; returns an unsubscribe."""
+        with self._lock:
+            self._subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if subscriber in self._subscribers:
+                    self._subscribers.remove(subscriber)
+
+        return unsubscribe
+
+    def events(self, name: str) -> list[Event]:
+        """The events so far with this ``name`` (e.g. ``"delivered"``)."""
+        with self._lock:
+            return [event for event in self.history if event.name == name]
+
+    def wait_for(self, condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+        """Block until ``condition()`` holds (checked under the lock) or ``timeout``.
+
+        Returns whether it holds: tests and notebook cells end on this
+        instead of sleeping, so they are as fast as the network allows.
+        """
+        with self._changed:
+            return self._changed.wait_for(condition, timeout)
+
+    def wait_for_events(self, name: str, count: int = 1, timeout: float = 5.0) -> bool:
+        """Block until at least ``count`` events called ``name`` happened."""
+        return self.wait_for(lambda: len(self.events(name)) >= count, timeout)
+
+    def unfinished(self) -> int:
+        """Messages sent but neither acknowledged nor given up yet."""
+        with self._lock:
+            return self.engine.unfinished()
+
+    def snapshot(self) -> dict[str, object]:
+        with self._lock:
+            return dict(self.engine.snapshot())
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Stop and join the thread, close the socket; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=2 * POLL_INTERVAL + 1.0)
+        self._socket.close()
+        registry.unregister(self)
+
+    def __enter__(self) -> UdpPeer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        where = format_address(self.address)
+        return f"<UdpPeer {self.name} {self.engine.protocol} on {where} {state}>"
+
+    # -- the receive thread ------------------------------------------------------------
+
+    def _receive_loop(self) -> None:
+        while not self._stop.is_set():
+            with self._lock:
+                deadline = self.engine.next_deadline()
+            wait = POLL_INTERVAL
+            if deadline is not None:
+                wait = min(wait, max(0.0, deadline - self._clock()))
+            data, source = self._receive(wait)
+            with self._lock:
+                now = self._clock()
+                with self._guard(now):
+                    if data is not None:
+                        self._publish(DatagramReceived(at=now, size=len(data), source=source))
+                        self.engine.receive_datagram(data, now)
+                    deadline = self.engine.next_deadline()
+                    if deadline is not None and deadline <= now:
+                        self.engine.handle_timer(now)
+                    self._flush()
+
+    def _receive(self, wait: float) -> tuple[bytes | None, str]:
+        try:
+            self._socket.settimeout(max(wait, 0.001))
+            data, source = self._socket.recvfrom(RECEIVE_BUFFER)
+        except TimeoutError:
+            return None, ""
+        except OSError as error:
+            if not self._stop.is_set():
+                with self._lock:
+                    self._publish(TransportFailed(at=self._clock(), reason=str(error)))
+                # Do not spin if the socket keeps failing.
+                self._stop.wait(POLL_INTERVAL)
+            return None, ""
+        return data, format_address(source)
+
+    @contextmanager
+    def _guard(self, now: float) -> Iterator[None]:
+        # An exception here is a labchat bug; report it and keep the peer alive.
+        try:
+            yield
+        except Exception as error:
+            self._publish(EngineFailed(at=now, error=repr(error)))
+            self._flush()
+
+    # -- shared helpers (lock held) ----------------------------------------------------
+
+    def _check_usable(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"peer {self.name} is closed")
+
+    def _flush(self) -> None:
+        for event in self.engine.pop_events():
+            self._publish(event)
+        for datagram in self.engine.pop_datagrams():
+            now = self._clock()
+            if self.peer_address is None:
+                self._publish(TransportFailed(at=now, reason="no peer address to send to"))
+                continue
+            try:
+                self._socket.sendto(datagram.payload, self.peer_address)
+            except OSError as error:
+                self._publish(TransportFailed(at=now, reason=f"sendto failed: {error}"))
+                continue
+            self._publish(DatagramSent(at=now, kind=datagram.kind, seq=datagram.seq,
+                                       label=datagram.label, size=len(datagram.payload)))
+
+    def _publish(self, event: Event) -> None:
+        self.history.append(event)
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber(event)
+            except Exception as error:  # a broken display must not kill the peer
+                self.subscriber_errors.append(error)
+        self._changed.notify_all()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0, poll: float = 0.01) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` passes (for several peers)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if condition():
+            return True
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        time.sleep(min(poll, remaining))

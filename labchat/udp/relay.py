@@ -1,0 +1,295 @@
+"""A real UDP middlebox that impairs traffic between two peers, both ways.
+
+Each peer sees the relay as its peer: A sends to ``listen_a_address``, and
+what arrives there leaves the ``listen_b`` socket towards ``b``; B sends to
+``listen_b_address`` and its datagrams leave the ``listen_a`` socket towards
+``a``. Every datagram gets a decision from the ``ImpairmentModel`` (deliver,
+drop, duplicate, delay); delayed copies wait in a heap and go out when due.
+
+One thread serves both sockets with ``selectors``; it sleeps until the next
+datagram is due, but never longer than ``POLL_INTERVAL``, so ``close()`` is
+noticed quickly. The relay forwards bytes and never parses them (``describe``
+only labels the records); operating-system errors are recorded, never
+raised in the thread, and the thread never prints.
+
+Records: ``sent_at`` is when the relay received the datagram, ``fate``
+becomes "delivered" when the relay sent it on (``arrived_at`` is that time;
+the relay cannot see the peer's socket), or "dropped" with the cause.
+
+The relay does not check who sent a datagram: anything arriving on
+``listen_a`` is forwarded to ``b``, as a plain middlebox would.
+"""
+
+from __future__ import annotations
+
+import heapq
+import selectors
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from labchat.events import preview_of
+from labchat.protocols.base import Outgoing
+from labchat.sim.channel import Decision, Direction, Impairment, ImpairmentModel
+from labchat.trace import Side, WireRecord
+from labchat.udp import registry
+from labchat.udp.peer import RECEIVE_BUFFER, Address, format_address
+
+RecordSubscriber = Callable[[WireRecord], None]
+
+#: The longest the relay thread sleeps before it looks at the stop flag.
+POLL_INTERVAL = 0.05
+
+
+def describe_bytes(payload: bytes) -> Outgoing:
+    """The default label of a datagram the relay knows no protocol for."""
+    return Outgoing(payload, "data", None, preview_of(payload))
+
+
+class UdpRelay:
+    """Forward datagrams between peer ``a`` and peer ``b`` through an impairment model."""
+
+    def __init__(
+        self,
+        a: Address,
+        b: Address,
+        *,
+        listen_a: Address = ("127.0.0.1", 0),
+        listen_b: Address = ("127.0.0.1", 0),
+        model: ImpairmentModel | None = None,
+        describe: Callable[[bytes], Outgoing] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        name: str = "relay",
+    ) -> None:
+        self.a = a
+        self.b = b
+        self.name = name
+        self.model = model if model is not None else ImpairmentModel()
+        self.wire: list[WireRecord] = []
+        self.errors: list[str] = []  # operating-system errors, oldest first
+        self.subscriber_errors: list[BaseException] = []
+        self._describe = describe if describe is not None else describe_bytes
+        self._clock = clock
+        self._subscribers: list[RecordSubscriber] = []
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._stop = threading.Event()
+        self._closed = False
+        # Due copies: (due time, order, record id). The order breaks ties FIFO.
+        self._due: list[tuple[float, int, int]] = []
+        self._order = 0
+        self._sockets: dict[Side, socket.socket] = {}
+        try:
+            binds: tuple[tuple[Side, Address], ...] = (("A", listen_a), ("B", listen_b))
+            for side, bind in binds:
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                self._sockets[side] = sock
+                sock.bind(bind)
+                sock.setblocking(False)
+        except OSError:
+            for sock in self._sockets.values():
+                sock.close()
+            raise
+        self.listen_a_address: Address = self._sockets["A"].getsockname()
+        self.listen_b_address: Address = self._sockets["B"].getsockname()
+        self._selector = selectors.DefaultSelector()
+        for side, sock in self._sockets.items():
+            self._selector.register(sock, selectors.EVENT_READ, side)
+        self._thread = threading.Thread(target=self._loop, name=f"labchat-{name}", daemon=True)
+        self._thread.start()
+        registry.register(self)
+
+    # -- any thread --------------------------------------------------------------------
+
+    def now(self) -> float:
+        """The relay's clock (the time base of records and of ``model.outage``)."""
+        return self._clock()
+
+    # The impairment model takes no lock of its own (it is pure): every call
+    # into it from any thread goes through these, under the relay's lock.
+
+    def outage(self, seconds: float, direction: Direction | None = None) -> None:
+        """Drop everything for the next ``seconds`` (one way, or both when None)."""
+        with self._lock:
+            start = self._clock()
+            self.model.outage(start, start + seconds, direction)
+
+    def drop_next(self, direction: Direction) -> None:
+        """Drop the next datagram going ``direction`` ("A->B" or "B->A")."""
+        with self._lock:
+            self.model.drop_next(direction)
+
+    def set_impairment(self, direction: Direction, impairment: Impairment) -> None:
+        """Change one direction's impairment from now on."""
+        with self._lock:
+            self.model.set_impairment(direction, impairment)
+
+    def decisions(self) -> list[Decision]:
+        """A copy of every decision the model has made so far."""
+        with self._lock:
+            return self.model.recorded()
+
+    def records(self) -> list[WireRecord]:
+        """A snapshot of ``wire`` (safe while the relay thread works)."""
+        with self._lock:
+            return list(self.wire)
+
+    def subscribe(self, callback: RecordSubscriber) -> Callable[[], None]:
+        """Call ``callback(record)`` for each new record and each fate change.
+
+        Called from the relay thread with the relay's lock held: keep it short.
+        Returns a function that unsubscribes.
+        """
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def wait_for(self, condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+        """Block until ``condition()`` holds (checked under the lock) or ``timeout``."""
+        with self._changed:
+            return self._changed.wait_for(condition, timeout)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Stop and join the thread, close both sockets; safe to call twice.
+
+        Copies still waiting for their delay are never sent: their records
+        end as dropped with cause "relay closed".
+        """
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=2 * POLL_INTERVAL + 1.0)
+        with self._lock:
+            for _, _, record_id in self._due:
+                self._update(record_id, fate="dropped", cause="relay closed")
+            self._due.clear()
+        self._selector.close()
+        for sock in self._sockets.values():
+            sock.close()
+        registry.unregister(self)
+
+    def __enter__(self) -> UdpRelay:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return (f"<UdpRelay {format_address(self.listen_a_address)} -> {format_address(self.b)}, "
+                f"{format_address(self.listen_b_address)} -> {format_address(self.a)} {state}>")
+
+    # -- the relay thread -------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            with self._lock:
+                due = self._due[0][0] if self._due else None
+            wait = POLL_INTERVAL
+            if due is not None:
+                wait = min(wait, max(0.0, due - self._clock()))
+            try:
+                ready = self._selector.select(wait)
+            except OSError as error:  # e.g. the selector closed under us
+                self._error(f"select failed: {error}")
+                self._stop.wait(POLL_INTERVAL)
+                continue
+            try:
+                for key, _ in ready:
+                    self._receive(key.data)
+                self._send_due()
+            except Exception as error:  # a labchat bug (or a broken describe): keep relaying
+                self._error(f"relay error: {error!r}")
+
+    def _receive(self, side: Side) -> None:
+        # Drain what is waiting, but a bounded amount, so due copies still go out.
+        for _ in range(64):
+            try:
+                payload, _source = self._sockets[side].recvfrom(RECEIVE_BUFFER)
+            except BlockingIOError:
+                return
+            except OSError as error:
+                self._error(f"receive on the {side} side failed: {error}")
+                return
+            self._forward(side, payload)
+
+    def _forward(self, side: Side, payload: bytes) -> None:
+        now = self._clock()
+        try:
+            meaning = self._describe(payload)
+        except Exception as error:  # labels are for display: never lose the datagram over one
+            self._error(f"describe failed: {error!r}")
+            meaning = describe_bytes(payload)
+        with self._lock:
+            decision = self.model.decide("A->B" if side == "A" else "B->A", now)
+            record_id = self._add(WireRecord(
+                id=len(self.wire), source=side, sent_at=now, payload=payload,
+                kind=meaning.kind, seq=meaning.seq, label=meaning.label, fate="in_flight",
+            ))
+            if decision.action == "drop":
+                self._update(record_id, fate="dropped", cause=decision.cause)
+                return
+            for copy, delay in enumerate(decision.delays):
+                copy_id = record_id
+                if copy > 0:
+                    self._update(record_id, cause=decision.cause)
+                    copy_id = self._add(replace(self.wire[record_id], id=len(self.wire),
+                                                copy_of=record_id))
+                heapq.heappush(self._due, (now + delay, self._order, copy_id))
+                self._order += 1
+        self._send_due()
+
+    def _send_due(self) -> None:
+        with self._lock:
+            while self._due and self._due[0][0] <= self._clock():
+                _, _, record_id = heapq.heappop(self._due)
+                record = self.wire[record_id]
+                # Out of the socket facing the destination, so it sees the relay.
+                destination = self.b if record.source == "A" else self.a
+                sock = self._sockets[record.destination]
+                try:
+                    sock.sendto(record.payload, destination)
+                except OSError as error:
+                    self._error(f"send to {format_address(destination)} failed: {error}")
+                    self._update(record_id, fate="dropped", cause=f"send failed: {error}")
+                    continue
+                self._update(record_id, fate="delivered", arrived_at=self._clock())
+
+    # -- helpers (lock held) -----------------------------------------------------------
+
+    def _add(self, record: WireRecord) -> int:
+        self.wire.append(record)
+        self._publish(record)
+        return record.id
+
+    def _update(self, record_id: int, **changes: object) -> None:
+        record = replace(self.wire[record_id], **changes)  # type: ignore[arg-type]
+        self.wire[record_id] = record
+        self._publish(record)
+
+    def _publish(self, record: WireRecord) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback(record)
+            except Exception as error:  # a broken display must not kill the relay
+                self.subscriber_errors.append(error)
+        self._changed.notify_all()
+
+    def _error(self, message: str) -> None:
+        with self._lock:
+            self.errors.append(message)
+            self._changed.notify_all()

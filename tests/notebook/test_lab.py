@@ -1,0 +1,157 @@
+"""The live chat lab without a browser: widgets driven as a person would, real UDP underneath."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from labchat.notebook.lab import ChatLab
+from labchat.udp import registry
+from labchat.udp.peer import Address
+from tests.conftest import labchat_threads
+
+
+@pytest.fixture
+def lab() -> Iterator[ChatLab]:
+    with ChatLab("report") as chat_lab:
+        yield chat_lab
+
+
+def message_lines(lab: ChatLab, side: str) -> list[tuple[str, str]]:
+    """(kind, text) of each message line the panel's HTML shows."""
+    value = lab.panel(side).messages.value  # type: ignore[arg-type]
+    return re.findall(r'class="labchat-msg labchat-msg-(\w+)"[^>]*>([^<]*)<', value)
+
+
+def test_typing_and_clicking_send_shows_the_message_on_the_other_panel(lab: ChatLab) -> None:
+    panel = lab.panel("A")
+    panel.input.value = "hello client 2"
+    panel.send_button.click()
+    assert lab.wait_until_quiet()
+    assert panel.input.value == ""
+    assert message_lines(lab, "A") == [("sent", "A: hello client 2")]
+    assert message_lines(lab, "B") == [("new", "A: hello client 2")]
+    assert "sent=0, received=1, last carried=None, resends=0" in lab.panel("B").counters.value
+
+
+def test_dropping_the_next_datagram_shows_a_loss_and_the_reports_resend(lab: ChatLab) -> None:
+    lab.send("A", "one")
+    assert lab.wait_until_quiet()
+    lab.drop_next("A->B")
+    lab.send("A", "two")
+    assert lab.wait_until_quiet()
+    lab.send("B", "did you say something?")
+    assert lab.wait_until_quiet()
+
+    records = lab.records()
+    assert [(r.source, r.kind, r.fate, r.cause) for r in records] == [
+        ("A", "data", "delivered", ""),
+        ("A", "data", "dropped", "drop next"),
+        ("B", "data", "delivered", ""),
+        # B carried count 1, A has sent 2: the report's rule resends everything.
+        ("A", "resend", "delivered", ""),
+        ("A", "resend", "delivered", ""),
+    ]
+    assert message_lines(lab, "B") == [
+        ("new", "A: one"), ("sent", "B: did you say something?"),
+        ("resent", "A: one  (resent)"), ("resent", "A: two  (resent)"),
+    ]
+    chart = lab.chart.value
+    assert chart.count('class="labchat-arrow"') == 5
+    assert chart.count('class="labchat-loss"') == 1
+    assert 'data-kind="resend"' in chart
+
+
+def test_forcing_a_mismatch_reproduces_the_reports_transcript() -> None:
+    with ChatLab("report", names=("Client1", "Client2")) as lab:
+        lab.send("A", "hello client 2")
+        assert lab.wait_until_quiet()
+        lab.send("B", "hello to you too client 1")
+        assert lab.wait_until_quiet()
+        lab.force_mismatch("A")
+        lab.send("A", "how are you client 2?")
+        assert lab.wait_until_quiet()
+        resent = ("resent", "Client2: hello to you too client 1  (resent)")
+        assert message_lines(lab, "A")[-1] == resent
+        summary = lab.summary()
+    assert "Client2: sent=1, received=2, last carried=1, resends=1" in summary
+    assert "wire B->A: 2 datagrams (1 data, 1 resend), 0 lost, 0 duplicated" in summary
+
+
+def test_a_message_too_long_is_refused_on_the_panel_and_the_lab_keeps_working(
+        lab: ChatLab) -> None:
+    lab.send("A", "سلام " * 200)
+    lab.send("A", "short")
+    assert lab.wait_until_quiet()
+    kinds = message_lines(lab, "A")
+    assert kinds[0][0] == "error" and "too long" in kinds[0][1]
+    assert message_lines(lab, "B") == [("new", "A: short")]
+
+
+def test_creating_a_lab_closes_the_previous_one_and_frees_its_ports() -> None:
+    first = ChatLab("report")
+    ports: list[Address] = [first.a.address, first.b.address, first.relay.listen_a_address,
+                            first.relay.listen_b_address]
+    second = ChatLab("report")
+    try:
+        assert first.closed and first.a.closed and first.b.closed and first.relay.closed
+        assert registry.open_resources().count(first) == 0
+        names = sorted(t.name for t in labchat_threads())
+        assert names == ["labchat-lab-A", "labchat-lab-B", "labchat-lab-relay",
+                         "labchat-lab-render"]
+        for address in ports:  # every port of the first lab can be bound again
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+                probe.bind(address)
+    finally:
+        second.close()
+    assert labchat_threads() == []
+    assert second.chart.comm is None  # the widgets are closed too
+
+
+def test_changing_the_protocol_or_seed_starts_a_fresh_conversation(lab: ChatLab) -> None:
+    lab.send("A", "before")
+    assert lab.wait_until_quiet()
+    old_peer = lab.a
+    lab.seed_box.value = 5
+    assert old_peer.closed and not lab.a.closed
+    assert lab.wait_until_quiet()
+    assert message_lines(lab, "A") == []
+    lab.send("A", "after")
+    assert lab.wait_until_quiet()
+    assert message_lines(lab, "B") == [("new", "A: after")]
+
+
+def test_a_rung_without_a_count_greys_out_mismatch_and_still_chats(lab: ChatLab) -> None:
+    mismatch = lab.mismatch_buttons
+    assert [button.disabled for button in mismatch] == [False, False]
+    lab.protocol_chooser.value = "go-back-n"
+    assert [button.disabled for button in mismatch] == [True, True]
+    assert "no count to falsify" in mismatch[0].tooltip
+    lab.force_mismatch("A")  # as a notebook cell might: an error line, no crash
+    lab.send("A", "windowed hello")
+    assert lab.wait_until_quiet()
+    assert message_lines(lab, "B") == [("new", "A: windowed hello")]
+    assert message_lines(lab, "A")[0][0] == "error"
+    lab.protocol_chooser.value = "report"
+    assert [button.disabled for button in mismatch] == [False, False]
+
+
+def test_the_threads_never_print(capfd: pytest.CaptureFixture[str]) -> None:
+    with ChatLab("report") as lab:
+        lab.loss.value = 0.5
+        lab.duplicate.value = 0.5
+        for number in range(6):
+            lab.send("A" if number % 2 else "B", f"message {number}")
+            assert lab.wait_until_quiet()
+        assert lab.a.subscriber_errors == [] and lab.render_errors == []
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", "")
+
+
+def test_repr_is_free_of_ports_and_ids(lab: ChatLab) -> None:
+    bundle = lab._repr_mimebundle_()
+    assert bundle["text/plain"] == "ChatLab(protocol='report', names=('A', 'B')) open"
+    assert "application/vnd.jupyter.widget-view+json" in bundle

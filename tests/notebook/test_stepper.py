@@ -1,0 +1,152 @@
+"""Step-through: the same moves by method, by script and by click give the same run."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import pytest
+
+from labchat.notebook.stepper import StepError, Stepper
+
+# The report's own test with a network duplicate: B's datagram carries a count
+# A finds wrong, and delivered twice it makes A resend everything twice.
+REPORT_SCRIPT = [
+    "send A hello",
+    "deliver 0",
+    "send B hi back",
+    "mismatch A",
+    "send A how are you",
+    "deliver 2",
+    "duplicate 1",
+    "deliver 3",
+]
+
+
+def find(root: widgets.Widget, css_class: str) -> list[widgets.Widget]:
+    """Every widget under ``root`` carrying ``css_class``, in display order."""
+    found = [root] if css_class in getattr(root, "_dom_classes", ()) else []
+    for child in getattr(root, "children", ()):
+        found.extend(find(child, css_class))
+    return found
+
+
+def only(root: widgets.Widget, css_class: str) -> widgets.Widget:
+    found = find(root, css_class)
+    assert len(found) == 1, f"{len(found)} widgets with class {css_class}"
+    return found[0]
+
+
+def test_a_scripted_replay_narrates_every_step_and_its_consequences() -> None:
+    stepper = Stepper("report", script=REPORT_SCRIPT)
+
+    assert stepper.delivered("B") == ["hello", "how are you"]
+    # The duplicate is delivered and counted again: the report's flaw, visible.
+    assert stepper.delivered("A") == ["hi back", "hi back"]
+    assert [r.label for r in stepper.in_flight()] == [
+        "hello -resend", "how are you -resend", "hello -resend", "how are you -resend"]
+    assert stepper.steps == REPORT_SCRIPT
+    assert stepper.log[:3] == [
+        "t=0.000 A sends 'hello'",
+        "    A: sent text='hello' seq=0",
+        "    new in flight: #0 A->B data 'hello -0'",
+    ]
+    assert "    A: resend carried=1 expected=2 messages=2" in stepper.log
+    assert "wire: 8 datagrams, 4 delivered, 0 dropped, 4 in flight" in stepper.summary()
+
+
+def test_replaying_the_recorded_steps_gives_the_same_run() -> None:
+    first = Stepper("report")
+    first.send("A", "one")
+    first.send("A", "two")
+    first.drop(0)
+    first.deliver(1)
+    second = Stepper("report", script=first.steps)
+    assert second.log == first.log
+    assert second.summary() == first.summary()
+    assert second.widget is not first.widget
+
+
+def press_enter(box: widgets.Text, text: str) -> None:
+    """Type ``text`` and press Enter, as the browser reports it to the kernel."""
+    box.value = text
+    box._handle_string_msg(box, {"event": "submit"}, [])
+
+
+def test_setting_the_box_from_code_sends_nothing() -> None:
+    stepper = Stepper("report")
+    only(only(stepper.widget, "labchat-peer-A"), "labchat-input").value = "typed, not sent"
+    assert stepper.steps == []
+
+
+def test_clicks_on_the_widget_do_what_the_methods_do() -> None:
+    by_click = Stepper("report")
+    root = by_click.widget
+    panel_a = only(root, "labchat-peer-A")
+    press_enter(only(panel_a, "labchat-input"), "hello")
+    rows = find(root, "labchat-inflight")
+    assert [row._dom_classes for row in rows] == [("labchat-inflight", "labchat-inflight-0")]
+    only(rows[0], "labchat-deliver").click()
+    panel_b = only(root, "labchat-peer-B")
+    only(panel_b, "labchat-input").value = "hi"
+    only(panel_b, "labchat-send").click()
+    only(find(root, "labchat-inflight")[0], "labchat-duplicate").click()
+
+    by_code = Stepper("report", script=["send A hello", "deliver 0", "send B hi", "duplicate 1"])
+    assert by_click.log == by_code.log
+    assert "hi" in only(panel_a, "labchat-messages").value
+    assert "hello" in only(panel_b, "labchat-messages").value
+    assert "received" in only(root, "labchat-state-A").value
+    svg = only(root, "labchat-chart").value
+    assert 'class="labchat-arrow"' in svg and 'data-id="2"' in svg
+
+
+def test_a_click_that_cannot_work_shows_an_error_and_changes_nothing() -> None:
+    stepper = Stepper("report")
+    press_enter(only(only(stepper.widget, "labchat-peer-A"), "labchat-input"), "x" * 2000)
+    assert "too long" in only(stepper.widget, "labchat-status").value
+    assert stepper.steps == []
+    assert stepper.in_flight() == []
+    assert only(stepper.widget, "labchat-next-timer").disabled  # the report has no timer
+    assert stepper.next_timer() is False
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("deliver 7", "step 2 ('deliver 7'): datagram 7 is not in flight (in flight: 0)"),
+    ("send C hi", "step 2 ('send C hi'): side must be 'A' or 'B', got 'C'"),
+    ("fly away", "step 2 ('fly away'): expected 'send A|B <text>'"),
+    ("drop one", "step 2 ('drop one'): 'one' is not a datagram id"),
+])
+def test_a_bad_script_line_is_named_and_the_steps_before_it_stay_done(
+        line: str, message: str) -> None:
+    stepper = Stepper("report")
+    with pytest.raises(StepError) as caught:
+        stepper.replay(["send A hi", line, "deliver 0"])
+    assert str(caught.value).startswith(message)
+    assert stepper.steps == ["send A hi"]
+    assert [r.id for r in stepper.in_flight()] == [0]
+
+
+def test_go_back_n_step_by_step_resends_the_window_on_the_timer() -> None:
+    stepper = Stepper("go-back-n", settings={"timeout": 1.0}, script=[
+        "send A m1", "send A m2", "send A m3",
+        "drop 1",      # m2 is lost
+        "deliver 0",   # m1 arrives: ACK 0 (#3)
+        "deliver 2",   # m3 arrives beyond the gap: discarded, ACK 0 again (#4)
+        "deliver 3", "deliver 4",
+    ])
+    assert stepper.delivered("B") == ["m1"]
+    assert "    B: out_of_order seq=2 expected=1" in stepper.log
+    timer_button = only(stepper.widget, "labchat-next-timer")
+    assert timer_button.description == "next timer (t=1.300)"  # m2's timer, from ACK 0
+    timer_button.click()
+    assert [r.label for r in stepper.in_flight()] == ["D1 ack- m2", "D2 ack- m3"]
+    assert stepper.log[-6:] == [
+        "t=1.300 clock advances to the timer at t=1.300",
+        "    A: timeout seq=1 timeout=1.0",
+        "    A: resent text='m2' seq=1 attempt=2",
+        "    A: resent text='m3' seq=2 attempt=2",
+        "    new in flight: #5 A->B resend 'D1 ack- m2'",
+        "    new in flight: #6 A->B resend 'D2 ack- m3'",
+    ]
+    stepper.replay(["deliver 5", "deliver 6"])
+    assert stepper.delivered("B") == ["m1", "m2", "m3"]
+    assert stepper.steps[-3:] == ["timer", "deliver 5", "deliver 6"]  # the click is a step
