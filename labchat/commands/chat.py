@@ -26,7 +26,7 @@ from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 from typing import Any, TypeAlias
 
-from labchat.commands.settings import add_setting_flag, parse_setting
+from labchat.commands.settings import add_setting_flag, engine_settings
 from labchat.errors import LocalProtocolError
 from labchat.events import (
     DatagramReceived,
@@ -109,7 +109,7 @@ def _seconds(text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        engine = create_engine(args.protocol, **dict(parse_setting(t) for t in args.setting))
+        engine = create_engine(args.protocol, **engine_settings(args.protocol, args.setting))
     except ValueError as error:
         # A malformed flag, or a setting this engine does not have or refuses.
         print(f"labchat chat: error: bad --setting for {args.protocol}: {error}",

@@ -1,29 +1,35 @@
 """The ``--setting NAME=VALUE`` flag shared by the commands that build an engine.
 
-Engines take their settings (timeout, window, seq_bits, ...) as keyword
-arguments; this module turns repeated command-line flags into those keywords
-and leaves checking them to the engine, which knows its own settings.
+Each rung declares its settings once (``labchat.protocols.settings``); this
+module splits the repeated flags into names and text and converts each value
+through that declaration, so a bad one is a ``ValueError`` of one line naming
+the setting and what it accepts (the command prints it and exits 2).
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
+
+from labchat.protocols import PROTOCOLS, parse_settings
 
 
-def parse_setting(text: str) -> tuple[str, int | float | str]:
-    """``"window=8"`` -> ``("window", 8)``; numbers become numbers."""
+def split_setting(text: str) -> tuple[str, str]:
+    """``"window=8"`` -> ``("window", "8")``; the value stays text until its type is known."""
     name, equals, value = text.partition("=")
     if not equals or not name.isidentifier():
-        raise ValueError(f"expected --setting NAME=VALUE, got {text!r}")
-    for kind in (int, float):
-        try:
-            return name, kind(value)
-        except ValueError:
-            pass
+        raise ValueError(f"expected --setting NAME=VALUE, got {text}")
     return name, value
 
 
+def engine_settings(protocol: str, texts: Iterable[str]) -> dict[str, object]:
+    """The ``--setting`` flags of ``protocol`` as typed, checked keyword values."""
+    return parse_settings(protocol, dict(split_setting(text) for text in texts))
+
+
 def add_setting_flag(parser: argparse.ArgumentParser) -> None:
+    names = sorted({info.name for engine in PROTOCOLS.values()
+                    for info in engine.Settings.described()})
     parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
-                        help="an engine setting, e.g. --setting window=8 or "
-                             "--setting seq_bits=8 (repeatable)")
+                        help="an engine setting, e.g. --setting window=8 (repeatable); "
+                             f"names: {', '.join(names)}")

@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from labchat.commands.settings import add_setting_flag, parse_setting
+from labchat.commands.settings import add_setting_flag, engine_settings
 from labchat.protocols import PROTOCOLS
 from labchat.sim.simulator import Stats, simulate
 
@@ -43,7 +43,7 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        settings = dict(parse_setting(text) for text in args.setting)
+        settings = engine_settings(args.protocol, args.setting)
         stats = simulate(
             args.protocol, args.messages, loss=args.loss, duplicate=args.duplicate,
             reorder=args.reorder, delay=args.delay / 1000, jitter=args.jitter / 1000,

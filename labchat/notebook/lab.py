@@ -51,6 +51,7 @@ from labchat.events import (
 from labchat.notebook.chart import format_state, render_svg
 from labchat.notebook.ui import on_enter
 from labchat.protocols import PROTOCOLS, create_engine
+from labchat.protocols.mismatch import can_force_mismatch
 from labchat.sim.channel import Direction, Impairment, ImpairmentModel
 from labchat.trace import SIDES, Side, WireRecord, check_side, other
 from labchat.udp import registry
@@ -490,7 +491,7 @@ class ChatLab:
     def _new_session(self) -> _Session:
         # Only the report's rung carries a count to falsify: grey the buttons
         # out for the others rather than let a click end in an error line.
-        falsifiable = PROTOCOLS[self.protocol].has_count_to_falsify
+        falsifiable = can_force_mismatch(PROTOCOLS[self.protocol])
         for mismatch in self.mismatch_buttons:
             mismatch.disabled = not falsifiable
             mismatch.tooltip = (mismatch.description if falsifiable

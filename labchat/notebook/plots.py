@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from matplotlib.figure import Figure
 
 from labchat.events import Event, MessageDelivered
-from labchat.protocols.go_back_n import DEFAULT_WINDOW as GO_BACK_N_WINDOW
+from labchat.protocols.arq import DEFAULT_WINDOW as GO_BACK_N_WINDOW
 from labchat.trace import Side
 
 if TYPE_CHECKING:

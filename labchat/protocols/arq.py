@@ -5,8 +5,9 @@ Stop-and-wait, Go-Back-N and Selective Repeat are all *ARQ* protocols
 a timer. This module owns the parts that do not differ between them, so each
 rung's module holds only its own transitions:
 
-* ``ArqSettings``: the initial retransmission timeout (RTO), its cap, the retry
-  limit, the window and the size of the sequence space, checked once;
+* ``ArqSettings`` and ``WindowSettings``: the initial retransmission timeout
+  (RTO), its cap, the retry limit, the window and the size of the sequence
+  space, declared once with their ranges (see ``settings``);
 * ``SeqSpace``: sequence numbers on the wire are counted modulo ``2**seq_bits``;
   engines count every message with an unbounded *absolute* number (the one in
   events) and map the wire number back to the nearest absolute one;
@@ -62,53 +63,59 @@ from abc import abstractmethod
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 from labchat.errors import RemoteProtocolError
 from labchat.events import GapSkipped, GaveUp, MessageRetransmitted, MessageSent
-from labchat.protocols.base import (
-    DEFAULT_MAX_DATAGRAM,
-    DatagramKind,
-    Engine,
-    Outgoing,
-    decode_text,
-    encode_text,
-)
+from labchat.protocols.base import DatagramKind, Engine, Outgoing, decode_text, encode_text
+from labchat.protocols.settings import EngineSettings, SettingError, setting
 
 DEFAULT_TIMEOUT = 0.2
 DEFAULT_MAX_TIMEOUT = 3.2
 DEFAULT_MAX_RETRIES = 8
 DEFAULT_SEQ_BITS = 16
 MAX_SEQ_BITS = 16  # keeps every number at five digits or fewer
+#: Messages in flight for the windowed rungs (Go-Back-N, Selective Repeat).
+DEFAULT_WINDOW = 4
+#: An hour: longer is a mistyped unit, not a timer.
+MAX_TIMEOUT_SECONDS = 3600.0
 
 
-@dataclass(frozen=True)
-class ArqSettings:
-    """The knobs of a textbook rung, validated once with clear errors."""
+@dataclass(frozen=True, kw_only=True)
+class ArqSettings(EngineSettings):
+    """The knobs of a textbook rung with one message in flight (stop-and-wait)."""
 
-    timeout: float = DEFAULT_TIMEOUT
-    max_timeout: float = DEFAULT_MAX_TIMEOUT
-    max_retries: int = DEFAULT_MAX_RETRIES
-    window: int = 1
-    seq_bits: int = DEFAULT_SEQ_BITS
+    timeout: float = setting(DEFAULT_TIMEOUT, "initial retransmission timeout, seconds",
+                             low=0.001, high=MAX_TIMEOUT_SECONDS)
+    max_timeout: float = setting(DEFAULT_MAX_TIMEOUT, "cap of the doubled timeout, seconds",
+                                 low=0.001, high=MAX_TIMEOUT_SECONDS)
+    max_retries: int = setting(DEFAULT_MAX_RETRIES, "resends of a message before giving up",
+                               low=0, high=1000)
+    seq_bits: int = setting(DEFAULT_SEQ_BITS, "bits of a sequence number on the wire",
+                            low=1, high=MAX_SEQ_BITS)
 
-    def __post_init__(self) -> None:
-        if not self.timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {self.timeout}")
+    @property
+    def window(self) -> int:
+        """Messages in flight: one, unless a windowed rung declares the setting."""
+        return 1
+
+    def _check_together(self) -> None:
         if not self.max_timeout >= self.timeout:
-            raise ValueError(
-                f"max_timeout ({self.max_timeout}) must be at least timeout ({self.timeout})"
+            raise SettingError(
+                f"max_timeout ({self.max_timeout:g}) must be at least timeout ({self.timeout:g})"
             )
-        if self.max_retries < 0:
-            raise ValueError(f"max_retries must be 0 or more, got {self.max_retries}")
-        if self.window < 1:
-            raise ValueError(f"window must be at least 1, got {self.window}")
-        if not 1 <= self.seq_bits <= MAX_SEQ_BITS:
-            raise ValueError(f"seq_bits must be from 1 to {MAX_SEQ_BITS}, got {self.seq_bits}")
 
     def backed_off(self, rto: float) -> float:
         """The next timeout after one expiry: twice as long, up to the cap."""
         return min(rto * 2, self.max_timeout)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WindowSettings(ArqSettings):
+    """An ARQ rung's knobs plus its window (Go-Back-N, Selective Repeat)."""
+
+    window: int = setting(DEFAULT_WINDOW, "messages in flight at most",
+                          low=1, high=(1 << MAX_SEQ_BITS) // 2)
 
 
 @dataclass(frozen=True)
@@ -262,20 +269,12 @@ class ArqEngine(Engine):
     #: ``describe`` is a classmethod (no settings), so it reads numbers in the
     #: widest space: a chart labels what it sees; the engine judges ranges.
     describe_bits: int = MAX_SEQ_BITS
+    Settings: ClassVar[type[ArqSettings]] = ArqSettings
+    settings: ArqSettings
 
-    def __init__(
-        self,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_timeout: float = DEFAULT_MAX_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        window: int = 1,
-        seq_bits: int = DEFAULT_SEQ_BITS,
-        max_datagram: int = DEFAULT_MAX_DATAGRAM,
-    ) -> None:
-        super().__init__(max_datagram=max_datagram)
-        self.settings = ArqSettings(timeout, max_timeout, max_retries, window, seq_bits)
-        self.space = SeqSpace(seq_bits)
+    def __init__(self, **settings: object) -> None:
+        super().__init__(**settings)
+        self.space = SeqSpace(self.settings.seq_bits)
         self._waiting: deque[str] = deque()  # accepted, not yet transmitted
         self._send_base = 0
         self._next_seq = 0

@@ -18,12 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from labchat.errors import MessageTooLong, RemoteProtocolError, UnencodableText, UnsupportedCommand
+from labchat.errors import MessageTooLong, RemoteProtocolError, UnencodableText
 from labchat.events import DatagramRejected, Event, preview_of
-
-#: The report's receive buffer: ``sock.recv(1024)``. A datagram longer than
-#: this would be cut silently by the report's client, so labchat refuses it.
-DEFAULT_MAX_DATAGRAM = 1024
+from labchat.protocols.settings import EngineSettings
 
 DatagramKind = Literal["data", "resend", "ack", "garbage"]
 
@@ -43,11 +40,13 @@ class Engine(ABC):
 
     #: The name used by ``--protocol`` and the lab's protocol chooser.
     protocol: ClassVar[str]
-    #: Whether ``force_mismatch`` works: only a rung with the report's count.
-    has_count_to_falsify: ClassVar[bool] = False
+    #: The rung's settings, declared once (see ``labchat.protocols.settings``).
+    Settings: ClassVar[type[EngineSettings]] = EngineSettings
+    settings: EngineSettings
 
-    def __init__(self, *, max_datagram: int = DEFAULT_MAX_DATAGRAM) -> None:
-        self.max_datagram = max_datagram
+    def __init__(self, **settings: object) -> None:
+        """An engine with ``settings`` by name, the rest default; bad ones: ``SettingError``."""
+        self.settings = self.Settings.from_values(settings, self.protocol)
         self._outbox: list[Outgoing] = []
         self._events: list[Event] = []
 
@@ -57,9 +56,10 @@ class Engine(ABC):
     def send_message(self, text: str, now: float) -> None:
         """Queue ``text`` for the peer; raise a local error if it cannot be sent."""
 
-    def force_mismatch(self, now: float) -> None:
-        """Make the next datagram carry a wrong count (only the report's rung)."""
-        raise UnsupportedCommand(f"the {self.protocol!r} protocol has no count to falsify")
+    @property
+    def max_datagram(self) -> int:
+        """The largest datagram this engine sends or accepts, in bytes."""
+        return self.settings.max_datagram
 
     # -- input from the network and the clock ----------------------------------
 

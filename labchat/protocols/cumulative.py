@@ -22,10 +22,8 @@ from labchat.protocols.arq import ArqEngine, DataDatagram
 class CumulativeArqEngine(ArqEngine):
     """An ARQ rung with one timer and an in-order receiver; see the module docstring."""
 
-    def __init__(self, *, timeout: float, max_timeout: float, max_retries: int, window: int,
-                 seq_bits: int, max_datagram: int) -> None:
-        super().__init__(timeout=timeout, max_timeout=max_timeout, max_retries=max_retries,
-                         window=window, seq_bits=seq_bits, max_datagram=max_datagram)
+    def __init__(self, **settings: object) -> None:
+        super().__init__(**settings)
         # sender: the one timer, for the oldest unacknowledged message
         self._rto = self.settings.timeout
         self._retries = 0  # expiries since the window last moved

@@ -39,43 +39,35 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
 from labchat.events import AckReceived, TimerExpired
-from labchat.protocols.arq import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_MAX_TIMEOUT,
-    DEFAULT_SEQ_BITS,
-    DEFAULT_TIMEOUT,
-    Pending,
-)
-from labchat.protocols.base import DEFAULT_MAX_DATAGRAM
+from labchat.protocols.arq import Pending, WindowSettings
 from labchat.protocols.cumulative import CumulativeArqEngine
+from labchat.protocols.settings import SettingError
 
-DEFAULT_WINDOW = 4
+
+@dataclass(frozen=True, kw_only=True)
+class GoBackNSettings(WindowSettings):
+    """Go-Back-N's knobs; its window must be smaller than the sequence space."""
+
+    def _check_together(self) -> None:
+        super()._check_together()
+        if self.window >= 1 << self.seq_bits:
+            raise SettingError(
+                f"Go-Back-N needs window < 2**seq_bits: window {self.window} with "
+                f"seq_bits={self.seq_bits} gives only {1 << self.seq_bits} numbers"
+            )
 
 
 class GoBackNEngine(CumulativeArqEngine):
     """Go-Back-N in both directions."""
 
     protocol = "go-back-n"
+    Settings = GoBackNSettings
 
-    def __init__(
-        self,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_timeout: float = DEFAULT_MAX_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        window: int = DEFAULT_WINDOW,
-        seq_bits: int = DEFAULT_SEQ_BITS,
-        max_datagram: int = DEFAULT_MAX_DATAGRAM,
-    ) -> None:
-        if window >= 1 << seq_bits:
-            raise ValueError(
-                f"Go-Back-N needs window < 2**seq_bits: window {window} with "
-                f"seq_bits={seq_bits} gives only {1 << seq_bits} numbers"
-            )
-        super().__init__(timeout=timeout, max_timeout=max_timeout, max_retries=max_retries,
-                         window=window, seq_bits=seq_bits, max_datagram=max_datagram)
+    def __init__(self, **settings: object) -> None:
+        super().__init__(**settings)
         # sender: _send_base .. _next_seq - 1 are in flight, oldest first
         self._in_flight: deque[Pending] = deque()
 

@@ -76,7 +76,7 @@ from labchat.events import (
     OutOfOrderDiscarded,
     ResendStarted,
 )
-from labchat.protocols.base import DEFAULT_MAX_DATAGRAM, Engine, Outgoing, decode_text, encode_text
+from labchat.protocols.base import Engine, Outgoing, decode_text, encode_text
 
 #: Digits kept free for the count at send time: a resend carries the count of
 #: that later moment, which may be longer than the first one.
@@ -121,8 +121,8 @@ class RepairedEngine(Engine):
 
     protocol = "repaired"
 
-    def __init__(self, *, max_datagram: int = DEFAULT_MAX_DATAGRAM) -> None:
-        super().__init__(max_datagram=max_datagram)
+    def __init__(self, **settings: object) -> None:
+        super().__init__(**settings)
         self._sent = 0  # messages this side has sent (the next seq)
         self._acked = 0  # the peer's count: our messages it has in order
         self._unacked: deque[_Unacked] = deque()  # our messages from _acked on

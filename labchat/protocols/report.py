@@ -36,13 +36,9 @@ from labchat.events import (
     ResendReceived,
     ResendStarted,
 )
-from labchat.protocols.base import (
-    DEFAULT_MAX_DATAGRAM,
-    Engine,
-    Outgoing,
-    decode_text,
-    encode_text,
-)
+from labchat.protocols.base import Engine, Outgoing, decode_text, encode_text
+from labchat.protocols.mismatch import CountFalsifying
+from labchat.protocols.settings import REPORT_RECV_BUFFER
 
 RESEND_TAG = "resend"
 
@@ -81,14 +77,13 @@ def decode(data: bytes) -> ReportDatagram:
     return ReportDatagram(text, int(tail))
 
 
-class ReportEngine(Engine):
+class ReportEngine(Engine, CountFalsifying):
     """One client of the report: two lists and the resend-everything rule."""
 
     protocol = "report"
-    has_count_to_falsify = True
 
-    def __init__(self, *, max_datagram: int = DEFAULT_MAX_DATAGRAM) -> None:
-        super().__init__(max_datagram=max_datagram)
+    def __init__(self, **settings: object) -> None:
+        super().__init__(**settings)
         self.messages_sent: list[str] = []
         self.messages_received: list[str] = []
         self.resends = 0  # how many times the resend-all rule fired
@@ -161,10 +156,6 @@ class ReportEngine(Engine):
             "last carried": self.last_carried,
             "resends": self.resends,
         }
-
-
-#: The report's client reads with ``sock.recv(1024)``.
-REPORT_RECV_BUFFER = 1024
 
 
 def report_client_parse(datagram: bytes) -> tuple[str, int | None]:

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
 from labchat.events import (
     AckReceived,
@@ -57,42 +58,31 @@ from labchat.events import (
     OutOfOrderDiscarded,
     TimerExpired,
 )
-from labchat.protocols.arq import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_MAX_TIMEOUT,
-    DEFAULT_SEQ_BITS,
-    DEFAULT_TIMEOUT,
-    ArqEngine,
-    DataDatagram,
-    Pending,
-)
-from labchat.protocols.base import DEFAULT_MAX_DATAGRAM
+from labchat.protocols.arq import ArqEngine, DataDatagram, Pending, WindowSettings
+from labchat.protocols.settings import SettingError
 
-DEFAULT_WINDOW = 4
+
+@dataclass(frozen=True, kw_only=True)
+class SelectiveRepeatSettings(WindowSettings):
+    """Selective Repeat's knobs; its window is at most half the sequence space."""
+
+    def _check_together(self) -> None:
+        super()._check_together()
+        if 2 * self.window > 1 << self.seq_bits:
+            raise SettingError(
+                f"Selective Repeat needs a window of at most half the sequence space: "
+                f"window {self.window} > {(1 << self.seq_bits) // 2} (seq_bits={self.seq_bits})"
+            )
 
 
 class SelectiveRepeatEngine(ArqEngine):
     """Selective Repeat in both directions."""
 
     protocol = "selective-repeat"
+    Settings = SelectiveRepeatSettings
 
-    def __init__(
-        self,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_timeout: float = DEFAULT_MAX_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        window: int = DEFAULT_WINDOW,
-        seq_bits: int = DEFAULT_SEQ_BITS,
-        max_datagram: int = DEFAULT_MAX_DATAGRAM,
-    ) -> None:
-        if 2 * window > 1 << seq_bits:
-            raise ValueError(
-                f"Selective Repeat needs a window of at most half the sequence space: "
-                f"window {window} > {(1 << seq_bits) // 2} (seq_bits={seq_bits})"
-            )
-        super().__init__(timeout=timeout, max_timeout=max_timeout, max_retries=max_retries,
-                         window=window, seq_bits=seq_bits, max_datagram=max_datagram)
+    def __init__(self, **settings: object) -> None:
+        super().__init__(**settings)
         # sender: every number in _send_base .. _next_seq - 1 is in one of the two
         self._unacked: dict[int, Pending] = {}
         self._acked_ahead: dict[int, Pending] = {}  # acknowledged, base not past them yet

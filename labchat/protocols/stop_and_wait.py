@@ -38,34 +38,30 @@ Limits a student should see (each is a lab exercise):
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
 from labchat.events import AckReceived, TimerExpired
-from labchat.protocols.arq import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_MAX_TIMEOUT,
-    DEFAULT_TIMEOUT,
-    Pending,
-)
-from labchat.protocols.base import DEFAULT_MAX_DATAGRAM
+from labchat.protocols.arq import ArqSettings, Pending
 from labchat.protocols.cumulative import CumulativeArqEngine
+from labchat.protocols.settings import setting
+
+
+@dataclass(frozen=True, kw_only=True)
+class StopAndWaitSettings(ArqSettings):
+    """rdt 3.0's knobs: one message in flight, and the alternating bit by default."""
+
+    seq_bits: int = setting(1, "bits of a sequence number on the wire, 1: alternating bit",
+                            low=1, high=16)
 
 
 class StopAndWaitEngine(CumulativeArqEngine):
     """rdt 3.0 in both directions: one message outstanding, one timer."""
 
     protocol = "stop-and-wait"
+    Settings = StopAndWaitSettings
 
-    def __init__(
-        self,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_timeout: float = DEFAULT_MAX_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        seq_bits: int = 1,
-        max_datagram: int = DEFAULT_MAX_DATAGRAM,
-    ) -> None:
-        super().__init__(timeout=timeout, max_timeout=max_timeout, max_retries=max_retries,
-                         window=1, seq_bits=seq_bits, max_datagram=max_datagram)
+    def __init__(self, **settings: object) -> None:
+        super().__init__(**settings)
         # sender
         self._sending: Pending | None = None  # the one message waiting for its ACK
 

@@ -34,6 +34,7 @@ from typing import Literal
 
 from labchat.events import DatagramReceived, DatagramSent, Event
 from labchat.protocols.base import Engine, Outgoing
+from labchat.protocols.mismatch import force_mismatch
 from labchat.sim.channel import Direction, ImpairmentModel
 from labchat.trace import Side, WireRecord, check_side, other
 
@@ -80,7 +81,7 @@ class _Network:
     def force_mismatch(self, side: Side) -> None:
         """The report's test: ``side``'s next datagram carries a wrong count."""
         engine = self.engines[check_side(side)]
-        engine.force_mismatch(self.now)
+        force_mismatch(engine, self.now)
         self._flush(side)
 
     def next_timer(self) -> float | None:

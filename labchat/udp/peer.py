@@ -28,6 +28,7 @@ from labchat.events import (
     TransportFailed,
 )
 from labchat.protocols.base import Engine
+from labchat.protocols.mismatch import force_mismatch
 from labchat.udp import registry
 
 Address: TypeAlias = tuple[str, int]
@@ -111,7 +112,7 @@ class UdpPeer:
         """The report's test: the next datagram carries a wrong count."""
         with self._lock:
             self._check_usable()
-            self.engine.force_mismatch(self._clock())
+            force_mismatch(self.engine, self._clock())
             self._flush()
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:

@@ -123,7 +123,8 @@ def test_ctrl_c_exits_zero_and_frees_the_port(pair: tuple[LabchatChat, LabchatCh
         (["--peer", "127.0.0.1:9", "--protocol", "carrier-pigeon"], "argument --protocol"),
         (["--peer", "127.0.0.1:9", "--setting", "window"], "expected --setting NAME=VALUE"),
         (["--peer", "127.0.0.1:9", "--protocol", "stop-and-wait", "--setting", "seq_bits=0"],
-         "bad --setting for stop-and-wait: seq_bits must be from 1 to 16, got 0"),
+         "bad --setting for stop-and-wait: seq_bits (bits of a sequence number on the wire, "
+         "1: alternating bit) must be a whole number from 1 to 16, got 0"),
         (["--peer", "127.0.0.1:9", "--setting", "window=4"],
          "bad --setting for report: report has no setting 'window'"),
     ],

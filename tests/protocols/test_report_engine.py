@@ -8,9 +8,10 @@ from hypothesis import strategies as st
 
 from labchat.errors import MessageTooLong, UnsupportedCommand
 from labchat.events import Event, MessageDelivered, ResendReceived, ResendStarted
-from labchat.protocols import create_engine
-from labchat.protocols.base import DEFAULT_MAX_DATAGRAM
+from labchat.protocols import PROTOCOLS, create_engine
+from labchat.protocols.mismatch import can_force_mismatch, force_mismatch
 from labchat.protocols.report import ReportEngine, decode, encode
+from labchat.protocols.settings import REPORT_RECV_BUFFER
 
 
 def names(events: list[Event]) -> list[str]:
@@ -131,7 +132,7 @@ def test_persian_and_emoji_round_trip() -> None:
 
 def test_the_size_limit_counts_utf8_bytes_and_the_resend_form() -> None:
     engine = ReportEngine()
-    room = DEFAULT_MAX_DATAGRAM - len(" -resend")  # the longer of the two forms
+    room = REPORT_RECV_BUFFER - len(" -resend")  # the longer of the two forms
     engine.send_message("x" * room, 0.0)
     with pytest.raises(MessageTooLong) as refused:
         engine.send_message("x" * (room + 1), 0.0)
@@ -162,5 +163,7 @@ def test_unknown_protocol_and_unsupported_command_are_clear_errors() -> None:
     engine = create_engine("report")
     assert isinstance(engine, ReportEngine)
     # Only the report's protocol has a count to falsify.
+    assert can_force_mismatch(engine) and can_force_mismatch(ReportEngine)
+    assert not any(can_force_mismatch(PROTOCOLS[name]) for name in PROTOCOLS if name != "report")
     with pytest.raises(UnsupportedCommand, match="no count to falsify"):
-        create_engine("go-back-n").force_mismatch(0.0)
+        force_mismatch(create_engine("go-back-n"), 0.0)
