@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # JupyterLab refuses to run as root unless told; add the flag only then.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab app test test-quick lint browser-deps bench
+.PHONY: lab app test test-quick lint browser-deps tshark-deps bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -46,17 +46,30 @@ browser-deps:
 	    exit 1; \
 	  fi; }
 
+# The Wireshark tests decode labchat captures with Debian's tshark. Installed
+# here when it is missing and we are root, as in CI; the one debconf question
+# (may non-root users capture?) is answered "no" beforehand, so nothing asks.
+tshark-deps:
+	@command -v tshark >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections \
+	    && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tshark; \
+	  else \
+	    echo "The Wireshark tests need tshark: run 'sudo apt-get install tshark'"; \
+	    exit 1; \
+	  fi; }
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check labchat tests benchmarks notebooks
 	$(BIN)/mypy
 
 # Everything: lint, types, unit and protocol tests, every notebook under
 # nbval, and the browser tests.
-test: lint browser-deps
+test: lint browser-deps tshark-deps
 	$(BIN)/python -m pytest
 
-# Everything but the browser tests (no Chromium needed).
-test-quick: lint
+# Everything but the browser tests (no Chromium needed; tshark is).
+test-quick: lint tshark-deps
 	$(BIN)/python -m pytest -m "not browser"
 
 # Simulator speed, as ratios to a baseline measured in the same run.

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from labchat.commands import chat, relay, simulate
+from labchat.commands import chat, relay, simulate, wireshark
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -25,7 +25,7 @@ class OneLineParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="labchat", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
-    for command in (chat, relay, simulate):
+    for command in (chat, relay, simulate, wireshark):
         command.add_parser(commands)
     return parser
 

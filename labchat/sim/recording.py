@@ -16,8 +16,10 @@ notebook layer (this module imports no view).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from labchat.events import DatagramSent, Event
+from labchat.pcap import save_wire
 from labchat.protocols import create_engine
 from labchat.protocols.base import Engine
 from labchat.sim.channel import Direction, Impairment, ImpairmentModel
@@ -108,6 +110,10 @@ class Recording:
             # The k-th datagram a side sent is its k-th original record.
             states.update({r.id: s for r, s in zip(originals, snapshots, strict=False)})
         return states
+
+    def save_pcap(self, path: str | Path) -> Path:
+        """Write the run so far as a pcapng capture for Wireshark (virtual time)."""
+        return save_wire(path, self.network.wire, self.engines["A"])
 
     def _listen(self, side: Side, event: Event) -> None:
         if isinstance(event, DatagramSent):

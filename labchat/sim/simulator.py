@@ -38,13 +38,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from labchat.events import Event, GaveUp, MessageDelivered, ResendReceived
+from labchat.pcap import save_wire
 from labchat.protocols import create_engine
+from labchat.protocols.base import Engine
 from labchat.sim.channel import Impairment, ImpairmentModel
 from labchat.sim.network import NetworkBusy, VirtualNetwork
-from labchat.trace import Side
+from labchat.trace import Side, WireRecord
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,45 @@ def simulate(
     and the protocol takes them as fast as it can); with ``both_ways`` both
     users send the same pattern at the same times. ``settings`` go to both
     engines (timeout, window, retry limit ...). Delay and jitter are seconds.
+    No datagram is kept: ``run_simulation`` keeps them, for a capture.
     """
+    return run_simulation(
+        protocol, messages, loss=loss, duplicate=duplicate, reorder=reorder, delay=delay,
+        jitter=jitter, seed=seed, both_ways=both_ways, interval=interval, settings=settings,
+        max_steps=max_steps, record=False,
+    ).stats
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """A simulated run: its ``Stats`` and, if recorded, every datagram's ``WireRecord``."""
+
+    stats: Stats
+    wire: Sequence[WireRecord]
+    engine: Engine  # side A's, for the rung and its settings
+
+    def save_pcap(self, path: str | Path) -> Path:
+        """Write every datagram of the run as a pcapng capture (virtual time)."""
+        return save_wire(path, self.wire, self.engine)
+
+
+def run_simulation(
+    protocol: str,
+    messages: int,
+    *,
+    loss: float = 0.0,
+    duplicate: float = 0.0,
+    reorder: float = 0.0,
+    delay: float = 0.05,
+    jitter: float = 0.0,
+    seed: int = 0,
+    both_ways: bool = False,
+    interval: float = 0.0,
+    settings: Mapping[str, Any] | None = None,
+    max_steps: int = 5_000_000,
+    record: bool = True,
+) -> Simulation:
+    """``simulate``, keeping every datagram's record (for a capture) unless ``record=False``."""
     if isinstance(messages, bool) or not isinstance(messages, int) or messages < 0:
         raise ValueError(f"messages is a count, 0 or more, got {messages!r}")
     if not interval >= 0.0:
@@ -128,7 +169,7 @@ def simulate(
     b = create_engine(protocol, **engine_settings)
     counter = _Counter()
     network = VirtualNetwork(a, b, ImpairmentModel(impairment, seed=seed, record=False),
-                             record=False, listener=counter)
+                             record=record, listener=counter)
     senders: tuple[Side, ...] = ("A", "B") if both_ways else ("A",)
     for i in range(messages):
         for side in senders:
@@ -143,7 +184,7 @@ def simulate(
     delivered = sum(len(texts) for texts in counter.seen.values())
     data = network.sent_by_kind["data"] + network.sent_by_kind["resend"]
     seconds = network.now
-    return Stats(
+    stats = Stats(
         protocol=protocol,
         messages=offered,
         delivered=delivered,
@@ -161,6 +202,7 @@ def simulate(
         shown_as_resend=counter.shown_as_resend,
         truncated=truncated,
     )
+    return Simulation(stats, network.wire, a)
 
 
 def sweep(
