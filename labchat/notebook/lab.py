@@ -191,11 +191,12 @@ class _State:
 class _Session:
     """One conversation: two peers and the relay, for one protocol and seed."""
 
-    def __init__(self, protocol: str, seed: int, impairment: Impairment,
+    def __init__(self, protocol: str, seed: int, impairment: Impairment, generation: int,
                  on_event: Callable[[_Session, Side, UdpPeer, Event], None],
                  on_record: Callable[[_Session, WireRecord], None]) -> None:
         engine_class = PROTOCOLS[protocol]
         self.protocol = protocol
+        self.generation = generation
         self.peers: dict[Side, UdpPeer] = {}
         self.unsubscribe: list[Callable[[], None]] = []
         try:
@@ -250,6 +251,9 @@ class ChatLab:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._state = _State()
+        # Which conversation is current: set before its peers start, so what
+        # reaches them while it is being built is already the lab's.
+        self._generation = 0
         self._rendered = -1
         self.render_errors: list[BaseException] = []
         self._closed = False
@@ -485,6 +489,7 @@ class ChatLab:
         self._session.close()
         with self._changed:
             self._state = _State(version=self._state.version + 1)
+            self._generation += 1
             self._changed.notify_all()
         self._session = self._new_session()
 
@@ -497,11 +502,15 @@ class ChatLab:
             mismatch.tooltip = (mismatch.description if falsifiable
                                 else f"the {self.protocol!r} protocol has no count to falsify")
         session = _Session(self.protocol, int(self.seed_box.value), self._impairment(),
-                           self._on_event, self._on_record)
+                           self._generation, self._on_event, self._on_record)
+        # Each peer takes its own lock to snapshot: never ask it while holding
+        # the lab's, since its thread may hold its lock and be waiting for ours.
+        snapshots = {side: session.peers[side].snapshot() for side in SIDES}
         with self._changed:
             self._state.origin = session.origin
-            for side in SIDES:
-                self._state.snapshot[side] = session.peers[side].snapshot()
+            for side in SIDES:  # an event may already have brought a newer one
+                if not self._state.snapshot[side]:
+                    self._state.snapshot[side] = snapshots[side]
             self._state.version += 1
             self._changed.notify_all()
         return session
@@ -526,7 +535,7 @@ class ChatLab:
         me, other = (self.names if side == "A" else self.names[::-1])
         line = line_for(event, me, other)
         with self._changed:
-            if session is not self._session and not self._closed:
+            if session.generation != self._generation and not self._closed:
                 return  # an event of a conversation already replaced
             state = self._state
             state.snapshot[side] = snapshot
@@ -541,7 +550,7 @@ class ChatLab:
 
     def _on_record(self, session: _Session, record: WireRecord) -> None:
         with self._changed:
-            if session is not self._session and not self._closed:
+            if session.generation != self._generation and not self._closed:
                 return
             self._state.records[record.id] = record
             self._state.version += 1
