@@ -1,7 +1,7 @@
 """The folders are the architecture: the pure core never reaches the drivers or the views.
 
-``labchat.protocols``, ``labchat.sim`` and the shared vocabulary beside them
-(``events``, ``errors``, ``trace``, ``voice``, ``pcap``) run on a virtual clock with no
+``labchat.protocols``, ``labchat.sim``, ``labchat.build`` and the shared vocabulary
+beside them (``events``, ``errors``, ``trace``, ``voice``, ``pcap``) run on a virtual clock with no
 sockets, threads or widgets, so they can run where there are none (a
 browser-only Jupyter). Each module is imported in a fresh interpreter and the
 modules it pulled in are read back: an import hidden in a function body that
@@ -27,7 +27,8 @@ def pure_modules() -> list[str]:
     names = ["labchat"]
     for info in pkgutil.walk_packages(labchat.__path__, "labchat."):
         layer = info.name.split(".")[1]
-        if layer in {"protocols", "sim", "events", "errors", "trace", "voice", "pcap"}:
+        if layer in {"protocols", "sim", "build", "events", "errors", "trace", "voice",
+                     "pcap"}:
             names.append(info.name)
     return sorted(names)
 

@@ -26,6 +26,7 @@ from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 from typing import Any, TypeAlias
 
+from labchat.commands.protocol_flag import add_protocol_flag
 from labchat.commands.settings import add_setting_flag, engine_settings
 from labchat.errors import LocalProtocolError
 from labchat.events import (
@@ -39,7 +40,7 @@ from labchat.events import (
     ResendReceived,
     ResendStarted,
 )
-from labchat.protocols import PROTOCOLS, create_engine
+from labchat.protocols import create_engine
 from labchat.udp.peer import Address, UdpPeer, format_address, parse_address
 
 COMMANDS_HELP = """\
@@ -79,8 +80,7 @@ def add_parser(commands: Any) -> None:
                         help="address to bind (default 127.0.0.1:0, a free port)")
     parser.add_argument("--peer", type=_address, required=True, metavar="HOST:PORT",
                         help="address to send to")
-    parser.add_argument("--protocol", choices=list(PROTOCOLS), default="report",
-                        help="protocol rung (default: report)")
+    add_protocol_flag(parser)
     parser.add_argument("--jsonl", action="store_true",
                         help="print every event as one JSON object per line")
     parser.add_argument("--linger", type=_seconds, default=1.0, metavar="SECONDS",
@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         engine = create_engine(args.protocol, **engine_settings(args.protocol, args.setting))
     except ValueError as error:
         # A malformed flag, or a setting this engine does not have or refuses.
-        print(f"labchat chat: error: bad --setting for {args.protocol}: {error}",
+        print(f"labchat chat: error: bad --setting for {args.protocol.protocol}: {error}",
               file=sys.stderr)
         return 2
     try:
@@ -128,12 +128,12 @@ def run(args: argparse.Namespace) -> int:
     with _patched_stdout(terminal), Printer(render) as printer, peer:
         peer.subscribe(printer.put)
         ready = {"event": "listening", "name": args.name, "address": format_address(peer.address),
-                 "peer": format_address(args.peer), "protocol": args.protocol}
+                 "peer": format_address(args.peer), "protocol": args.protocol.protocol}
         if args.jsonl:
             printer.put(ready)
         else:
             print(f"{args.name} listening on {ready['address']}, sending to {ready['peer']} "
-                  f"({args.protocol}); /mismatch, //text, Ctrl-D to quit", file=sys.stderr)
+                  f"({args.protocol.protocol}); /mismatch, //text, Ctrl-D to quit", file=sys.stderr)
         lines = _terminal_lines(f"{args.name}> ") if terminal else _pipe_lines()
         try:
             for line in lines:

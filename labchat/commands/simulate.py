@@ -12,8 +12,8 @@ import json
 import sys
 from typing import Any
 
+from labchat.commands.protocol_flag import add_protocol_flag
 from labchat.commands.settings import add_setting_flag, engine_settings
-from labchat.protocols import PROTOCOLS
 from labchat.sim.simulator import Stats, simulate
 
 
@@ -22,8 +22,7 @@ def add_parser(commands: Any) -> None:
         "simulate", help="run a protocol over a simulated unreliable network and count the cost",
         description="Offer MESSAGES messages to two engines joined by a virtual network "
                     "with the given impairments, run until quiet, print the statistics.")
-    parser.add_argument("--protocol", default="report",
-                        help=f"protocol rung (one of: {', '.join(PROTOCOLS)}; default report)")
+    add_protocol_flag(parser)
     parser.add_argument("--messages", type=int, default=100, help="messages per direction")
     parser.add_argument("--loss", type=float, default=0.0, help="probability a datagram is lost")
     parser.add_argument("--duplicate", type=float, default=0.0,

@@ -43,7 +43,7 @@ from typing import Any
 
 from labchat.events import Event, GaveUp, MessageDelivered, ResendReceived
 from labchat.pcap import save_wire
-from labchat.protocols import create_engine
+from labchat.protocols import ProtocolLike, create_engine, protocol_name
 from labchat.protocols.base import Engine
 from labchat.sim.channel import Impairment, ImpairmentModel
 from labchat.sim.network import NetworkBusy, VirtualNetwork
@@ -99,7 +99,7 @@ class _Counter:
 
 
 def simulate(
-    protocol: str,
+    protocol: ProtocolLike,
     messages: int,
     *,
     loss: float = 0.0,
@@ -115,6 +115,7 @@ def simulate(
 ) -> Stats:
     """Offer ``messages`` per direction to ``protocol`` over an impaired network.
 
+    ``protocol`` is a rung's name, an engine class or ``FILE.py:CLASS``.
     ``interval`` is the time between one user's messages (0: all at once,
     and the protocol takes them as fast as it can); with ``both_ways`` both
     users send the same pattern at the same times. ``settings`` go to both
@@ -142,7 +143,7 @@ class Simulation:
 
 
 def run_simulation(
-    protocol: str,
+    protocol: ProtocolLike,
     messages: int,
     *,
     loss: float = 0.0,
@@ -185,7 +186,7 @@ def run_simulation(
     data = network.sent_by_kind["data"] + network.sent_by_kind["resend"]
     seconds = network.now
     stats = Stats(
-        protocol=protocol,
+        protocol=protocol_name(protocol),
         messages=offered,
         delivered=delivered,
         duplicates_delivered=counter.duplicates,
