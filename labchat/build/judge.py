@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from labchat.build.scenarios import Run
 from labchat.events import GaveUp, MessageDelivered, MessageRetransmitted, MessageSent
 from labchat.protocols.arq import AckDatagram, DataDatagram, SeqSpace
-from labchat.build.scenarios import Run
 from labchat.trace import SIDES, Side, other
 
 
@@ -158,8 +158,7 @@ def _sender(run: Run, side: Side) -> list[Finding]:
         if text in delivered or text in given_up:
             continue
         record = last_copy.get(text)
-        if record is not None and record.fate == "dropped" or (
-                record is not None and record.kind == "garbage"):
+        if record is not None and (record.fate == "dropped" or record.kind == "garbage"):
             findings.append(Finding(Failure.NO_RETRANSMIT, side, record.sent_at, {
                 "text": text, "tries": transmissions.get(text, 0)}))
         elif not run.busy:

@@ -24,6 +24,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 from labchat.errors import RemoteProtocolError
@@ -47,7 +48,7 @@ class Scenario:
 
     name: str
     messages: int
-    forward: Impairment = Impairment(delay=DELAY)  # A -> B
+    forward: Impairment = field(default_factory=lambda: Impairment(delay=DELAY))  # A -> B
     backward: Impairment | None = None  # B -> A; None: the same as forward
     seed: int = 0
     drops: tuple[tuple[Direction, int], ...] = ()  # (direction, datagram number from 1)
@@ -254,7 +255,7 @@ def _reordered(run: Run) -> bool:
     arrivals = sorted((r for r in run.network.wire if r.fate == "delivered" and r.source == "A"),
                       key=lambda r: r.arrived_at or 0.0)
     sent_at = [r.sent_at for r in arrivals]
-    return any(later < earlier for earlier, later in zip(sent_at, sent_at[1:], strict=False))
+    return any(later < earlier for earlier, later in pairwise(sent_at))
 
 
 def _ack_lost(run: Run) -> bool:
