@@ -28,6 +28,7 @@ from typing import Any, TypeAlias
 
 from labchat.commands.protocol_flag import add_protocol_flag
 from labchat.commands.settings import add_setting_flag, engine_settings
+from labchat.commands.wireshark import add_pcap_flag, save_capture
 from labchat.errors import LocalProtocolError
 from labchat.events import (
     DatagramReceived,
@@ -87,6 +88,7 @@ def add_parser(commands: Any) -> None:
                         help="at end of input, wait this long for unfinished messages "
                              "(default 1.0)")
     add_setting_flag(parser)
+    add_pcap_flag(parser)
     parser.set_defaults(run=run)
 
 
@@ -142,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
             _report_unfinished(peer, printer, args.linger)
         except KeyboardInterrupt:
             pass  # Ctrl-C: leave at once, cleanly
-    return 0
+    return save_capture("chat", peer.save_pcap, args.pcap)
 
 
 def _report_unfinished(peer: UdpPeer, printer: Printer, linger: float) -> None:

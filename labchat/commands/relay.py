@@ -19,11 +19,21 @@ import signal
 import sys
 import threading
 from collections import Counter
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from labchat.commands.wireshark import add_pcap_flag, save_capture
+from labchat.pcap import save_wire
 from labchat.sim.channel import Impairment, ImpairmentModel
-from labchat.udp.peer import Address, format_address, parse_address
+from labchat.trace import Side
+from labchat.udp.peer import (
+    Address,
+    format_address,
+    numeric_address,
+    parse_address,
+    wall_clock_offset,
+)
 from labchat.udp.relay import UdpRelay
 
 #: How often the main thread looks for end of input, a signal and new decisions.
@@ -53,6 +63,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--jitter", type=float, default=0.0, help="extra random delay, ms")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random impairments")
     parser.add_argument("--jsonl", action="store_true", help="log each decision on stdout")
+    add_pcap_flag(parser)
     parser.set_defaults(run=run)
 
 
@@ -87,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
             fates = Counter(record.fate for record in relay.records())
         print(f"relay: {logged} datagrams decided, {fates['delivered']} forwarded, "
               f"{fates['dropped']} dropped", file=sys.stderr)
+        return save_capture("relay", lambda path: _save_pcap(relay, args, path), args.pcap)
     except OSError as error:
         print(f"labchat relay: error: {error}", file=sys.stderr)
         return 1
@@ -95,6 +107,17 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _save_pcap(relay: UdpRelay, args: argparse.Namespace, path: Path) -> Path:
+    """The relay's records as a capture: A's and B's own addresses, wall-clock times.
+
+    The relay forwards bytes without knowing the rung: the dissector
+    recognises each datagram by its form.
+    """
+    addresses: dict[Side, Address] = {"A": numeric_address(args.a), "B": numeric_address(args.b)}
+    return save_wire(path, relay.records(), None, addresses=addresses,
+                     epoch=wall_clock_offset())
 
 
 def _serve(relay: UdpRelay, stop: threading.Event, *, jsonl: bool) -> int:

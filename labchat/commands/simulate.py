@@ -14,7 +14,8 @@ from typing import Any
 
 from labchat.commands.protocol_flag import add_protocol_flag
 from labchat.commands.settings import add_setting_flag, engine_settings
-from labchat.sim.simulator import Stats, simulate
+from labchat.commands.wireshark import add_pcap_flag, save_capture
+from labchat.sim.simulator import Stats, run_simulation
 
 
 def add_parser(commands: Any) -> None:
@@ -37,24 +38,27 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the random impairments")
     add_setting_flag(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_pcap_flag(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         settings = engine_settings(args.protocol, args.setting)
-        stats = simulate(
+        # Records are kept only for a capture: a long run without one stays lean.
+        result = run_simulation(
             args.protocol, args.messages, loss=args.loss, duplicate=args.duplicate,
             reorder=args.reorder, delay=args.delay / 1000, jitter=args.jitter / 1000,
             seed=args.seed, both_ways=args.both_ways, interval=args.interval / 1000,
-            settings=settings,
+            settings=settings, record=args.pcap is not None,
         )
     except ValueError as error:
         # Unknown protocol or setting, out-of-range probability: a usage error.
         print(f"labchat simulate: error: {error}", file=sys.stderr)
         return 2
+    stats = result.stats
     print(json.dumps(stats.to_dict()) if args.json else table(stats))
-    return 0
+    return save_capture("simulate", result.save_pcap, args.pcap)
 
 
 def table(stats: Stats) -> str:

@@ -6,6 +6,8 @@ engine's next deadline, so timers fire on time and ``close()`` is noticed
 within one poll interval (a blocked ``recvfrom`` is not woken by closing the
 socket from another thread). Every call into the engine holds the peer's
 lock. Events go to ``history`` and to subscribers; the thread never prints.
+Every datagram sent or received is also kept, bytes and all, in ``captured``
+(at the moment it crossed the socket), for ``save_pcap``.
 
 Subscribers are called with the lock held, from whichever thread produced the
 event: keep them short, and never make them wait for another peer.
@@ -18,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeAlias
 
 from labchat.events import (
@@ -27,6 +30,7 @@ from labchat.events import (
     Event,
     TransportFailed,
 )
+from labchat.pcap import Packet, describe_interface, write_pcapng
 from labchat.protocols.base import Engine
 from labchat.protocols.mismatch import force_mismatch
 from labchat.udp import registry
@@ -53,6 +57,16 @@ def format_address(address: Address) -> str:
     return f"{address[0]}:{address[1]}"
 
 
+def numeric_address(address: Address) -> Address:
+    """``address`` with its host as an IPv4 literal (``localhost`` -> ``127.0.0.1``)."""
+    return socket.gethostbyname(address[0]), address[1]
+
+
+def wall_clock_offset() -> float:
+    """What to add to a ``time.monotonic()`` reading to get seconds since the epoch."""
+    return time.time() - time.monotonic()
+
+
 class UdpPeer:
     """Run ``engine`` on a UDP socket bound to ``bind``, talking to ``peer``.
 
@@ -74,6 +88,7 @@ class UdpPeer:
         self.name = name
         self.peer_address = peer
         self.history: list[Event] = []
+        self.captured: list[Packet] = []  # every datagram that crossed the socket
         self.subscriber_errors: list[BaseException] = []
         self._clock = clock
         self._subscribers: list[Subscriber] = []
@@ -154,6 +169,21 @@ class UdpPeer:
         with self._lock:
             return dict(self.engine.snapshot())
 
+    def save_pcap(self, path: str | Path) -> Path:
+        """Write every datagram this peer sent or received as a pcapng capture.
+
+        Times are wall-clock (the default monotonic clock shifted by the
+        offset now); host names are resolved once, here.
+        """
+        with self._lock:
+            packets = list(self.captured)
+        offset = wall_clock_offset() if self._clock is time.monotonic else 0.0
+        hosts = {p.source for p in packets} | {p.destination for p in packets}
+        numeric = {address: numeric_address(address) for address in hosts}
+        shifted = [Packet(p.at + offset, numeric[p.source], numeric[p.destination], p.payload,
+                          p.comment, p.outbound) for p in packets]
+        return write_pcapng(path, shifted, description=describe_interface(self.engine))
+
     @property
     def closed(self) -> bool:
         return self._closed
@@ -193,28 +223,31 @@ class UdpPeer:
             with self._lock:
                 now = self._clock()
                 with self._guard(now):
-                    if data is not None:
-                        self._publish(DatagramReceived(at=now, size=len(data), source=source))
+                    if data is not None and source is not None:
+                        self.captured.append(Packet(now, source, self.address, data,
+                                                    f"received by {self.name}", outbound=False))
+                        self._publish(DatagramReceived(at=now, size=len(data),
+                                                       source=format_address(source)))
                         self.engine.receive_datagram(data, now)
                     deadline = self.engine.next_deadline()
                     if deadline is not None and deadline <= now:
                         self.engine.handle_timer(now)
                     self._flush()
 
-    def _receive(self, wait: float) -> tuple[bytes | None, str]:
+    def _receive(self, wait: float) -> tuple[bytes | None, Address | None]:
         try:
             self._socket.settimeout(max(wait, 0.001))
             data, source = self._socket.recvfrom(RECEIVE_BUFFER)
         except TimeoutError:
-            return None, ""
+            return None, None
         except OSError as error:
             if not self._stop.is_set():
                 with self._lock:
                     self._publish(TransportFailed(at=self._clock(), reason=str(error)))
                 # Do not spin if the socket keeps failing.
                 self._stop.wait(POLL_INTERVAL)
-            return None, ""
-        return data, format_address(source)
+            return None, None
+        return data, (source[0], source[1])
 
     @contextmanager
     def _guard(self, now: float) -> Iterator[None]:
@@ -244,6 +277,8 @@ class UdpPeer:
             except OSError as error:
                 self._publish(TransportFailed(at=now, reason=f"sendto failed: {error}"))
                 continue
+            self.captured.append(Packet(now, self.address, self.peer_address, datagram.payload,
+                                        f"sent by {self.name}: {datagram.kind}", outbound=True))
             self._publish(DatagramSent(at=now, kind=datagram.kind, seq=datagram.seq,
                                        label=datagram.label, size=len(datagram.payload)))
 
