@@ -33,7 +33,7 @@ from labchat.build.scenarios import (
     gave_up,
     run_scenario,
 )
-from labchat.protocols import ProtocolLike, resolve_protocol
+from labchat.protocols import ProtocolLike, create_engine, resolve_protocol
 from labchat.sim.channel import Impairment
 from labchat.trace import Side
 
@@ -194,7 +194,7 @@ class Report:
 
     exercise: Exercise
     outcomes: list[Outcome] = field(default_factory=list)
-    missing: str = ""  # set when there is no class to check
+    missing: str = ""  # set when there is nothing to check (no class, nothing written)
 
     @property
     def total(self) -> int:
@@ -224,27 +224,30 @@ class Report:
                 for failure in Failure if failure in found]
 
     def not_written(self) -> bool:
-        failures = dict(self.failures())
-        return bool(self.outcomes) and Failure.NOT_WRITTEN in failures and \
-            len(failures[Failure.NOT_WRITTEN]) == self.total
+        return self.missing == feedback.NOT_WRITTEN_YET
 
     def lines(self) -> list[str]:
         """The feedback as lines of text: the verdict, then one paragraph per failure class."""
         head = f"Exercise {self.exercise.number} · {self.exercise.title}: "
         if self.missing:
             return [head + self.missing]
-        if self.not_written():
-            return [head + feedback.NOT_WRITTEN_YET]
         if self.complete:
             return [head + feedback.ALL_PASS.format(total=self.total)]
         lines = [head + feedback.SOME_FAIL.format(passed=self.passed, total=self.total)]
-        for failure, outcomes in self.failures():
-            shortest = outcomes[0]
-            finding = next(f for f in shortest.findings if f.failure is failure)
-            lines.append(f"- {feedback.explain(finding)}")
+        for sentence, outcomes in self.explained():
+            lines.append(f"- {sentence}")
             lines.append("  " + feedback.SCENARIOS_WITH.format(count=len(outcomes),
-                                                               name=shortest.describe()))
+                                                               name=outcomes[0].describe()))
         return lines
+
+    def explained(self) -> list[tuple[str, list[Outcome]]]:
+        """Per failure class: its sentence, worded from the shortest outcome showing it,
+        and the outcomes (shortest first)."""
+        explained = []
+        for failure, outcomes in self.failures():
+            finding = next(f for f in outcomes[0].findings if f.failure is failure)
+            explained.append((feedback.explain(finding), outcomes))
+        return explained
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
@@ -270,6 +273,9 @@ def check(key: str | Exercise, student: ProtocolLike | None) -> Report:
         report.missing = str(error)
         return report
     settings = ex.setting
+    if _unwritten(ex, student, settings):
+        report.missing = feedback.NOT_WRITTEN_YET
+        return report
     for scenario in suite(ex.key):
         for pairing in ex.pairings:
             engines = _engines(ex, student, pairing)
@@ -279,6 +285,30 @@ def check(key: str | Exercise, student: ProtocolLike | None) -> Report:
     if ex.probe_window:
         report.outcomes.append(_probe_window(ex, student))
     return report
+
+
+#: How ``_unwritten`` calls each hook, with harmless arguments.
+_PROBES: dict[str, tuple[Any, ...]] = {"on_message": ("probe",), "on_ack": (0,),
+                                       "on_data": (0, "probe"), "on_timeout": ("timer",)}
+
+
+def _unwritten(ex: Exercise, student: ProtocolLike, settings: Mapping[str, Any]) -> bool:
+    """Every hook the exercise asks for still raises ``NotImplementedError``."""
+    try:
+        engine = create_engine(student, **settings)
+    except Exception:  # a setup() that raises is the checks' business
+        return False
+    for hook in ex.hooks:
+        if hook == "setup":
+            continue
+        try:
+            getattr(engine, hook)(*_PROBES[hook])
+        except NotImplementedError:
+            continue
+        except Exception:  # written, and wrong for these arguments: the checks say how
+            return False
+        return False
+    return True
 
 
 def _engines(ex: Exercise, student: ProtocolLike, pairing: Pairing) -> dict[Side, ProtocolLike]:
