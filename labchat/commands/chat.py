@@ -28,6 +28,7 @@ from typing import Any, TypeAlias
 
 from labchat.commands.protocol_flag import add_protocol_flag
 from labchat.commands.settings import add_setting_flag, engine_settings
+from labchat.commands.status import INTERRUPTED, USAGE
 from labchat.commands.wireshark import add_pcap_flag, save_capture
 from labchat.errors import LocalProtocolError
 from labchat.events import (
@@ -52,7 +53,8 @@ what you type:
                      (the report's own test of its resend)
   //text             sends "/text" literally
   end of input       (Ctrl-D) waits up to --linger seconds for unacknowledged
-                     messages, then quits; Ctrl-C quits at once
+                     messages, then quits; Ctrl-C quits at once (status 130),
+                     saying what was unacknowledged and what still queued
 
 --jsonl prints one JSON object per line: first {"event": "listening", ...}
 with the bound address, then every event of the peer, engine events
@@ -116,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         # A malformed flag, or a setting this engine does not have or refuses.
         print(f"labchat chat: error: bad --setting for {args.protocol.protocol}: {error}",
               file=sys.stderr)
-        return 2
+        return USAGE
     try:
         peer = UdpPeer(engine, peer=args.peer, bind=args.listen, name=args.name)
     except OSError as error:
@@ -127,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
     _tolerate_bad_text()
     render = _json_line if args.jsonl else HumanView(args.peer_name)
     terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    interrupted = False
     with _patched_stdout(terminal), Printer(render) as printer, peer:
         peer.subscribe(printer.put)
         ready = {"event": "listening", "name": args.name, "address": format_address(peer.address),
@@ -143,8 +146,21 @@ def run(args: argparse.Namespace) -> int:
             peer.wait_for(lambda: peer.unfinished() == 0, timeout=args.linger)
             _report_unfinished(peer, printer, args.linger)
         except KeyboardInterrupt:
-            pass  # Ctrl-C: leave at once, cleanly
-    return save_capture("chat", peer.save_pcap, args.pcap)
+            # Ctrl-C: leave at once, but never drop messages silently.
+            _report_interrupted(peer, printer)
+            interrupted = True
+    status = save_capture("chat", peer.save_pcap, args.pcap)
+    return INTERRUPTED if interrupted else status
+
+
+def _report_interrupted(peer: UdpPeer, printer: Printer) -> None:
+    """Say, on Ctrl-C, which sent messages are unconfirmed and which never left."""
+    queued = peer.queued()
+    unacknowledged = peer.unfinished() - queued
+    printer.put({"event": "interrupted", "unacknowledged": unacknowledged, "queued": queued})
+    if unacknowledged or queued:
+        printer.put(f"* interrupted: {unacknowledged} message(s) sent but not acknowledged, "
+                    f"{queued} still queued and never sent")
 
 
 def _report_unfinished(peer: UdpPeer, printer: Printer, linger: float) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from labchat.commands.status import INTERRUPTED, USAGE
 from labchat.commands.wireshark import add_pcap_flag, save_capture
 from labchat.pcap import save_wire
 from labchat.sim.channel import Impairment, ImpairmentModel
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
                                 delay=args.delay / 1000, jitter=args.jitter / 1000)
     except ValueError as error:
         print(f"labchat relay: error: {error}", file=sys.stderr)
-        return 2
+        return USAGE
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -103,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"labchat relay: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        return 130
+        return INTERRUPTED
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0

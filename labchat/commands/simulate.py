@@ -3,6 +3,8 @@
 Parses flags, calls ``labchat.sim.simulate`` and prints a readable table, or
 one JSON object with ``--json``. Times on the command line are milliseconds,
 as for ``labchat relay``. Bad values are one line on stderr and exit status 2.
+Floats are shown to ``DISPLAY_DIGITS`` significant digits: the simulator's
+sums carry binary noise (``49.69999999999961``) that says nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from labchat.commands.protocol_flag import add_protocol_flag
 from labchat.commands.settings import add_setting_flag, engine_settings
+from labchat.commands.status import USAGE
 from labchat.commands.wireshark import add_pcap_flag, save_capture
 from labchat.sim.simulator import Stats, run_simulation
 
@@ -55,10 +58,21 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         # Unknown protocol or setting, out-of-range probability: a usage error.
         print(f"labchat simulate: error: {error}", file=sys.stderr)
-        return 2
+        return USAGE
     stats = result.stats
-    print(json.dumps(stats.to_dict()) if args.json else table(stats))
+    print(json.dumps(rounded(stats.to_dict())) if args.json else table(stats))
     return save_capture("simulate", result.save_pcap, args.pcap)
+
+
+#: Significant digits of a float in ``--json``: far more than a virtual-time
+#: simulation measures, few enough to hide floating-point noise.
+DISPLAY_DIGITS = 6
+
+
+def rounded(rows: dict[str, Any]) -> dict[str, Any]:
+    """``rows`` with every float cut to ``DISPLAY_DIGITS`` significant digits."""
+    return {name: float(f"{value:.{DISPLAY_DIGITS}g}") if isinstance(value, float) else value
+            for name, value in rows.items()}
 
 
 def table(stats: Stats) -> str:

@@ -6,7 +6,10 @@ duplicate and delay datagrams on demand. Each ``PeerPanel`` shows what its
 user sees (messages new, resent, rejected told apart) and the engine's
 counters; the sequence chart shows what crossed the wire.
 
-Threads and widgets (design.md §4): the peers' and the relay's threads only
+Threads and widgets: a ``print`` or ``with out:`` from a background thread
+lands in whatever cell is running at that moment (and breaks nbval's output
+comparison), while setting a widget's trait is a comm message and safe from
+one thread. So the peers' and the relay's threads only
 record what happened in the lab's state, under the lab's lock, and wake the
 lab's render thread; that one thread is the only writer of widget values,
 which it re-renders from the state (traits, never ``print`` or ``with out:``).

@@ -183,7 +183,8 @@ def progress_bar(total: int, description: str = "sweep") -> tuple[Any, Callable[
     """An ``ipywidgets.IntProgress`` and a callback for ``sweep(progress=...)``.
 
     The sweep runs on the kernel's main thread and calls the callback between
-    runs, so setting the bar's ``value`` trait there is safe (design.md §4).
+    runs, so setting the bar's ``value`` trait there is safe: a trait update
+    goes to the browser as a comm message, never into whichever cell is running.
     Display the bar before starting the sweep.
     """
     import ipywidgets  # imported here: plots and tables work without a kernel

@@ -310,6 +310,9 @@ class ArqEngine(Engine):
     def unfinished(self) -> int:
         return len(self._waiting) + sum(1 for _ in self._outstanding())
 
+    def queued(self) -> int:
+        return len(self._waiting)
+
     def _handle_datagram(self, data: bytes, now: float) -> None:
         datagram = self._decode(data)
         if isinstance(datagram, AckDatagram):

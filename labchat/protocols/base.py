@@ -126,6 +126,10 @@ class Engine(ABC):
         """Messages neither acknowledged nor given up (0 for protocols without ACKs)."""
         return 0
 
+    def queued(self) -> int:
+        """Of ``unfinished()``, the messages accepted but not yet transmitted (window full)."""
+        return 0
+
     # -- helpers for subclasses ------------------------------------------------
 
     def _emit(self, event: Event) -> None:

@@ -30,7 +30,7 @@ Rules:
   stale count is normal while messages cross, so it never triggers a resend;
   two can still be crossing (a needless resend, recognised by number).
 
-Which of the report's flaws (design notes, section 1) are gone:
+Which of the report's flaws (see ``labchat.protocols.report``) are gone:
 
 ======================================  ====================================
 report's flaw                           in this rung

@@ -165,6 +165,11 @@ class UdpPeer:
         with self._lock:
             return self.engine.unfinished()
 
+    def queued(self) -> int:
+        """Of ``unfinished()``, the messages still waiting for the window to open."""
+        with self._lock:
+            return self.engine.queued()
+
     def snapshot(self) -> dict[str, object]:
         with self._lock:
             return dict(self.engine.snapshot())

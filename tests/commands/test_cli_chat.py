@@ -103,10 +103,11 @@ def test_end_of_input_exits_zero_and_frees_the_port(
         again.bind(("127.0.0.1", a.port))
 
 
-def test_ctrl_c_exits_zero_and_frees_the_port(pair: tuple[LabchatChat, LabchatChat]) -> None:
+def test_ctrl_c_exits_130_and_frees_the_port(pair: tuple[LabchatChat, LabchatChat]) -> None:
     a, _ = pair
     a.interrupt()
-    assert a.wait_exit() == 0
+    assert a.wait_exit() == 130
+    assert a.events("interrupted") == [{"event": "interrupted", "unacknowledged": 0, "queued": 0}]
     assert a.stderr.lines == []
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as again:
         again.bind(("127.0.0.1", a.port))

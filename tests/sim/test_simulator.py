@@ -8,6 +8,7 @@ import re
 import pytest
 
 from labchat.commands.cli import main
+from labchat.commands.simulate import rounded
 from labchat.protocols import PROTOCOLS
 from labchat.sim.simulator import Stats, simulate, sweep
 
@@ -117,10 +118,24 @@ def test_the_command_prints_one_json_object(capsys: pytest.CaptureFixture[str]) 
                  "--seed", "7", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     expected = simulate("report", 50, loss=0.2, seed=7).to_dict()
-    assert result == expected
+    assert result == rounded(expected)
     for field in ("messages", "delivered", "duplicates_delivered", "lost", "data_datagrams",
                   "resends", "acks", "overhead", "virtual_seconds"):
         assert field in result
+
+
+def test_the_json_shows_floats_to_six_significant_digits(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    arguments = {"loss": 0.1, "seed": 3, "interval": 0.1}
+    exact = simulate("go-back-n", 100, **arguments).to_dict()  # type: ignore[arg-type]
+    assert exact["virtual_seconds"] == 10.600000000000003  # binary noise of a sum of delays
+    assert main(["simulate", "--protocol", "go-back-n", "--messages", "100", "--loss", "0.1",
+                 "--seed", "3", "--interval", "100", "--json"]) == 0
+    printed = capsys.readouterr().out
+    assert '"virtual_seconds": 10.6,' in printed
+    assert '"goodput": 9.43396,' in printed  # 100 / 10.6, six digits kept
+    assert json.loads(printed)["delivered"] == exact["delivered"]  # counts are untouched
 
 
 def test_the_command_prints_a_readable_table(capsys: pytest.CaptureFixture[str]) -> None:
