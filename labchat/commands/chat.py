@@ -19,13 +19,15 @@ import io
 import json
 import os
 import queue
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from types import TracebackType
 from typing import Any, TypeAlias
 
+from labchat.commands.pipe_lines import pipe_lines
 from labchat.commands.protocol_flag import add_protocol_flag
 from labchat.commands.settings import add_setting_flag, engine_settings
 from labchat.commands.status import INTERRUPTED, USAGE
@@ -119,18 +121,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"labchat chat: error: bad --setting for {args.protocol.protocol}: {error}",
               file=sys.stderr)
         return USAGE
-    try:
-        peer = UdpPeer(engine, peer=args.peer, bind=args.listen, name=args.name)
-    except OSError as error:
-        reason = error.strerror or str(error)
-        print(f"labchat chat: error: cannot listen on {format_address(args.listen)}: {reason}",
-              file=sys.stderr)
-        return 1
     _tolerate_bad_text()
     render = _json_line if args.jsonl else HumanView(args.peer_name)
     terminal = sys.stdin.isatty() and sys.stdout.isatty()
     interrupted = False
-    with _patched_stdout(terminal), Printer(render) as printer, peer:
+    with ExitStack() as stack:
+        with _ctrl_c_reaches_main_thread():  # every thread starts in here
+            stack.enter_context(_patched_stdout(terminal))
+            printer = stack.enter_context(Printer(render))
+            try:
+                peer = stack.enter_context(
+                    UdpPeer(engine, peer=args.peer, bind=args.listen, name=args.name))
+            except OSError as error:
+                reason = error.strerror or str(error)
+                print(f"labchat chat: error: cannot listen on {format_address(args.listen)}: "
+                      f"{reason}", file=sys.stderr)
+                return 1
         peer.subscribe(printer.put)
         ready = {"event": "listening", "name": args.name, "address": format_address(peer.address),
                  "peer": format_address(args.peer), "protocol": args.protocol.protocol}
@@ -139,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"{args.name} listening on {ready['address']}, sending to {ready['peer']} "
                   f"({args.protocol.protocol}); /mismatch, //text, Ctrl-D to quit", file=sys.stderr)
-        lines = _terminal_lines(f"{args.name}> ") if terminal else _pipe_lines()
+        lines = _terminal_lines(f"{args.name}> ") if terminal else pipe_lines()
         try:
             for line in lines:
                 _handle(peer, line, printer, quiet=args.jsonl)
@@ -151,6 +157,23 @@ def run(args: argparse.Namespace) -> int:
             interrupted = True
     status = save_capture("chat", peer.save_pcap, args.pcap)
     return INTERRUPTED if interrupted else status
+
+
+@contextmanager
+def _ctrl_c_reaches_main_thread() -> Iterator[None]:
+    """Start threads inside this block: they inherit a signal mask without SIGINT.
+
+    The kernel hands a process's SIGINT to any thread that does not block it;
+    if that is the peer's or the printer's thread, Python only sets a flag and
+    the main thread, blocked reading a line, never wakes to raise
+    ``KeyboardInterrupt``. SIGINT arriving meanwhile waits, and is raised on
+    leaving the block.
+    """
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _report_interrupted(peer: UdpPeer, printer: Printer) -> None:
@@ -194,12 +217,6 @@ def _handle(peer: UdpPeer, line: str, printer: Printer, *, quiet: bool) -> None:
         peer.send(line)
     except LocalProtocolError as error:
         print(error, file=sys.stderr)
-
-
-def _pipe_lines() -> Iterator[str]:
-    # readline, not iteration, so each line is handled as soon as it arrives.
-    while line := sys.stdin.readline():
-        yield line.rstrip("\r\n")
 
 
 def _terminal_lines(prompt: str) -> Iterator[str]:
