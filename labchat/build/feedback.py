@@ -20,6 +20,16 @@ WINDOW_ACCEPTED = ("your engine accepted window={window} with seq_bits={seq_bits
                    "({modulus} numbers). Refuse it in setup() with a ValueError: "
                    "Selective Repeat needs window <= 2**seq_bits / 2 (K&R 3.4.4).")
 SHORTEST = "shortest scenario: {name}"
+
+# -- grading a submission (labchat grade) --
+SKIPPED_SOURCE = "{where}line {line}: {message}; this part was left out"
+DEFINITIONS_FAILED = "the submission's code failed while it ran: {error}"
+FEEDBACK_TITLE = "Feedback for {student} ({file})"
+TIMED_OUT = ("the checks did not finish within {seconds:g} s (an endless loop?); "
+             "exercises not graded by then score 0.")
+WORKER_FAILED = "the checks stopped: {reason}"
+NOT_GRADED = "Exercise {number} · {title}: not graded (the checks stopped before it)."
+TOTAL = "Total: {total:.2f} of {out_of} exercises."
 SCENARIOS_WITH = "{count} scenario(s) show it; the shortest: {name}"
 
 

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from labchat.commands import chat, relay, simulate, wireshark
+from labchat.commands import chat, grade, relay, simulate, wireshark
 from labchat.commands.status import INTERRUPTED
 
 
@@ -29,13 +29,13 @@ class OneLineParser(argparse.ArgumentParser):
 #: What ``labchat --help`` says first: plain text, not the docstring's markup.
 DESCRIPTION = ("labchat: chat over UDP with the student report's protocol or a textbook "
                "one, through an impairing relay; simulate the cost; read captures in "
-               "Wireshark.")
+               "Wireshark; grade a class's own protocols.")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="labchat", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
-    for command in (chat, relay, simulate, wireshark):
+    for command in (chat, relay, simulate, wireshark, grade):
         command.add_parser(commands)
     return parser
 
