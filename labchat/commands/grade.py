@@ -126,22 +126,29 @@ def grade_all(submissions: list[tuple[str, Path]], *, timeout: float, jobs: int,
     done: list[Graded] = []
     with tempfile.TemporaryDirectory(prefix="labchat-grade-") as scratch:
         _draw(stream, 0, len(submissions), "")
-        while waiting or running:
-            while waiting and len(running) < jobs:
-                student, path = waiting.pop(0)
-                running.append(_start(Graded(student, path), Path(scratch)))
-            time.sleep(POLL)
-            for job in list(running):
-                finished = job.process.poll() is not None
-                late = time.monotonic() - job.started > timeout
-                if not (finished or late):
-                    continue
-                if not finished:
-                    _stop(job.process)
-                running.remove(job)
-                done.append(_collect(job, timed_out=not finished, timeout=timeout))
-                _draw(stream, len(done), len(submissions), job.graded.student)
-        _finish(stream)
+        try:
+            while waiting or running:
+                while waiting and len(running) < jobs:
+                    student, path = waiting.pop(0)
+                    running.append(_start(Graded(student, path), Path(scratch)))
+                time.sleep(POLL)
+                for job in list(running):
+                    finished = job.process.poll() is not None
+                    late = time.monotonic() - job.started > timeout
+                    if not (finished or late):
+                        continue
+                    if not finished:
+                        _stop(job.process)
+                    running.remove(job)
+                    done.append(_collect(job, timed_out=not finished, timeout=timeout))
+                    _draw(stream, len(done), len(submissions), job.graded.student)
+        finally:
+            # Ctrl-C (or a bug) here: the workers have sessions of their own, so
+            # no signal reaches them; stop every one still running.
+            for job in running:
+                _stop(job.process)
+                job.errors.close()
+            _finish(stream)
     order = {student: i for i, (student, _) in enumerate(submissions)}
     return sorted(done, key=lambda g: order[g.student])
 
