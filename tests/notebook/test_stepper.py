@@ -6,6 +6,7 @@ import ipywidgets as widgets
 import pytest
 
 from labchat.notebook.stepper import StepError, Stepper
+from labchat.protocols import SettingError
 
 # The report's own test with a network duplicate: B's datagram carries a count
 # A finds wrong, and delivered twice it makes A resend everything twice.
@@ -150,3 +151,10 @@ def test_go_back_n_step_by_step_resends_the_window_on_the_timer() -> None:
     stepper.replay(["deliver 5", "deliver 6"])
     assert stepper.delivered("B") == ["m1", "m2", "m3"]
     assert stepper.steps[-3:] == ["timer", "deliver 5", "deliver 6"]  # the click is a step
+
+
+def test_the_step_through_takes_the_engines_settings_and_checks_them() -> None:
+    stepper = Stepper("go-back-n", settings={"window": 2})
+    assert stepper.engines["A"].snapshot()["window"] == 2
+    with pytest.raises(SettingError, match=r"^window .* must be a whole number from 1"):
+        Stepper("go-back-n", settings={"window": 2.5})

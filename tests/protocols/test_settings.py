@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from labchat.protocols import PROTOCOLS, SettingError, create_engine, parse_settings
@@ -78,3 +80,17 @@ def test_text_is_converted_through_the_declaration() -> None:
                        ("max_datagram", "big")):
         with pytest.raises(SettingError, match=f"^{name} .* must be a"):
             parse_settings("go-back-n", {name: text})
+
+
+def test_the_readme_settings_table_matches_the_declarations() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    rows = {line.split("|")[1].strip(" `"): line.split("|")[3:5] for line in readme.splitlines()
+            if line.startswith("| `") and line.count("|") == 6}
+    declared = {info.name: info for engine in PROTOCOLS.values()
+                for info in engine.Settings.described()}
+    assert set(rows) == set(declared)
+    for name, (kind_and_range, default) in rows.items():
+        info = declared[name]
+        assert f"{info.low:g}-{info.high:g}" in kind_and_range
+        assert ("whole number" in kind_and_range) == (info.kind is int)
+        assert f"{info.default:g}" in default
