@@ -34,6 +34,7 @@ from pathlib import Path
 
 from labchat.protocols.arq import ArqEngine
 from labchat.protocols.base import Engine
+from labchat.protocols.student import StudentEngine
 from labchat.trace import Side, WireRecord
 
 Address = tuple[str, int]
@@ -76,11 +77,15 @@ def describe_interface(engine: Engine | None) -> str:
 
     ``engine`` is one side's engine (both sides of a run share the rung and
     its settings); None when the rung is unknown (a relay forwards any bytes).
+    A student's engine speaks the textbook rungs' wire (``wire=arq``) under
+    its own name.
     """
     words = ["labchat"]
     if engine is not None:
         words.append(f"rung={engine.protocol}")
-    if isinstance(engine, ArqEngine):
+    if isinstance(engine, StudentEngine):
+        words.append("wire=arq")
+    if isinstance(engine, ArqEngine | StudentEngine):
         words += [f"seq_bits={engine.settings.seq_bits}", f"window={engine.settings.window}"]
     return " ".join(words)
 

@@ -7,7 +7,8 @@
 -- Which rung a datagram belongs to, in order of precedence:
 --   1. the preference labchat.rung, when it is not "auto";
 --   2. the capture's interface description, which labchat writes as
---      "labchat rung=<name> seq_bits=<n> window=<n>" (labchat/pcap.py);
+--      "labchat rung=<name> seq_bits=<n> window=<n>" (labchat/pcap.py), with
+--      "wire=arq" for a student's engine that speaks the ARQ rungs' wire;
 --   3. a guess from the datagram itself (ARQ letters, then the repaired
 --      rung's two numbers, then the report's count).
 -- Datagrams in a capture labchat wrote are always dissected, so one the rung
@@ -17,8 +18,8 @@
 --
 -- Each rung's parser is a small function from the payload (a Lua string of
 -- bytes) to a table {kind=, label=, items={...}} or nil and a reason. An item
--- is {field, first_byte, length, value}: adding an optional field to a rung
--- is adding one item in its parser. The rules mirror labchat/protocols/*.py
+-- is {field, first_byte, length, value} (or a plain note instead of a field):
+-- adding an optional field to a rung is adding one item in its parser. The rules mirror labchat/protocols/*.py
 -- (decode and the checks that need no state); a test runs tshark over
 -- captures of every rung and compares each field with the engines' records.
 
@@ -221,7 +222,9 @@ local function parse_arq(s, settings)
             items[#items + 1] = item(F.text, at, #field, field)
             values.text = field
         elseif name == "ack" and field == "-" and letter ~= "A" then
-            values.ack = "-" -- nothing acknowledged yet: no labchat.ack field
+            values.ack = "-" -- nothing acknowledged yet: no labchat.ack field, a note
+            items[#items + 1] = { first = at, length = 1,
+                note = "Acknowledgement: - (nothing received from the peer yet)" }
         else
             local value, reason = arq_number(field, name, modulus)
             if not value then return nil, reason end
@@ -263,7 +266,8 @@ local function capture_settings()
     local text = tostring(description.value)
     if not text:match("^labchat") then return nil end
     return {
-        rung = text:match("rung=([%w%-]+)"),
+        rung = text:match("rung=([%w%-_]+)"),
+        wire = text:match("wire=(%w+)"),
         seq_bits = tonumber(text:match("seq_bits=(%d+)")),
         window = tonumber(text:match("window=(%d+)")),
     }
@@ -290,11 +294,16 @@ local function dissect(tvb, pinfo, tree, claim_all)
     }
     local rung = RUNGS[labchat.prefs.rung] or (from_capture and from_capture.rung)
     local rung_label, guessed = rung, false
+    local parse = PARSERS[rung or ""]
+    if not parse and rung and from_capture and from_capture.wire == "arq" then
+        parse = parse_arq
+    end
     local bad_utf8 = utf8_error(s)
-    if not PARSERS[rung or ""] then
+    if not parse then
         rung = nil
         if not bad_utf8 then rung_label, rung = guess(s, settings) end
         guessed = rung ~= nil
+        parse = PARSERS[rung or ""]
     end
     if not rung and not claim_all and not from_capture then return false end
 
@@ -312,10 +321,10 @@ local function dissect(tvb, pinfo, tree, claim_all)
         reason = "datagram of " .. #s .. " bytes exceeds the " .. MAX_DATAGRAM .. "-byte limit"
     elseif bad_utf8 then
         reason = "not valid UTF-8 at byte " .. bad_utf8
-    elseif not rung then
+    elseif not parse then
         reason = "no labchat rung can read it"
     else
-        parsed, reason = PARSERS[rung](s, settings)
+        parsed, reason = parse(s, settings)
     end
     if not parsed then
         subtree:add(F.kind, "garbage")
@@ -327,7 +336,9 @@ local function dissect(tvb, pinfo, tree, claim_all)
 
     subtree:add(F.kind, parsed.kind)
     for _, it in ipairs(parsed.items) do
-        if it.length > 0 then
+        if it.note then
+            subtree:add(tvb(it.first, it.length), it.note)
+        elseif it.length > 0 then
             subtree:add(it.field, tvb(it.first, it.length), it.value)
         else
             subtree:add(it.field, it.value)

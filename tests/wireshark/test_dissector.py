@@ -20,10 +20,12 @@ from labchat.events import DatagramRejected, MessageSent
 from labchat.pcap import SIMULATED_ADDRESSES, Packet, describe_interface, write_pcapng
 from labchat.protocols import PROTOCOLS, arq, create_engine, repaired, report
 from labchat.protocols.arq import ArqEngine
+from labchat.protocols.student import StudentEngine
 from labchat.sim.channel import Impairment
 from labchat.sim.recording import Recording
 from labchat.sim.simulator import run_simulation
 from labchat.trace import WireRecord
+from tests.build.answers import ANSWERS
 from tests.wireshark.tshark import decode
 
 ZWNJ = "\u200c"
@@ -170,3 +172,16 @@ def test_the_installed_dissector_is_found_without_being_named(tmp_path: Path) ->
     capture = run_simulation("selective-repeat", 2).save_pcap(tmp_path / "sr.pcapng")
     shown = decode(capture, home, load_dissector=False)
     assert [p["labchat.text"] for p in shown if p["labchat.kind"] == "data"] == ["A0", "A1"]
+
+
+def test_a_students_engine_is_decoded_as_the_arq_wire_it_speaks(tmp_path: Path) -> None:
+    protocol = f"{ANSWERS / 'stop_and_wait.py'}:StopAndWait"
+    run = run_simulation(protocol, 4, loss=0.3, seed=2, both_ways=True)
+    shown = decode(run.save_pcap(tmp_path / "student.pcapng"), tmp_path)
+    records = sorted(run.wire, key=lambda r: (r.sent_at, r.id))
+    assert isinstance(run.engine, StudentEngine)
+    modulus = run.engine.modulus
+    assert [p["labchat.rung"] for p in shown] == ["StopAndWait"] * len(records)
+    assert [{name: p[name] for name in ("labchat.kind", "labchat.seq", "labchat.ack",
+                                        "labchat.first", "labchat.count", "labchat.text")}
+            for p in shown] == [expected_fields("stop-and-wait", r, modulus) for r in records]
