@@ -15,7 +15,7 @@ the comparison and the wording of the feedback; it draws nothing.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -275,7 +275,7 @@ def check_gbn_sender(student: Callable[[int, int, int], Any]) -> Feedback:
     message up to and including ``ack``). Return the numbers this ACK newly
     acknowledges, oldest first, or ``()`` if none.
     """
-    return run_check("Go-Back-N sender", "on_ack", student, gbn_sender_scenarios(), _as_tuple)
+    return run_check("Go-Back-N sender", "on_ack", student, gbn_sender_scenarios(), _as_set)
 
 
 # -- exercise 3: the retransmission timeout and its backoff --------------------------
@@ -316,7 +316,7 @@ def check_backoff(student: Callable[[float, float, int], Any]) -> Feedback:
     retransmissions the next expiry gives the message up.
     """
     return run_check("Retransmission backoff", "timeouts", student, backoff_scenarios(),
-                     lambda got: [_rounded(x) for x in got])
+                     _as_timeouts)
 
 
 def _rounded(value: float) -> float:
@@ -326,4 +326,30 @@ def _rounded(value: float) -> float:
 
 
 def _as_tuple(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list | tuple) else value
+    """Any iterable (a list, a range, a generator) as a tuple: order kept, type forgotten."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        return value
+    return tuple(value)
+
+
+def _as_set(value: Any) -> Any:
+    """Any iterable of numbers, in any order, as the sorted tuple the engine reports:
+    which messages an ACK acknowledges is the answer, not the order they are listed in."""
+    numbers = _as_tuple(value)
+    if not isinstance(numbers, tuple):
+        return numbers
+    try:
+        return tuple(sorted(numbers))
+    except TypeError:  # not comparable: leave it for the diff to show
+        return numbers
+
+
+def _as_timeouts(value: Any) -> Any:
+    """Any iterable of numbers as a list of rounded floats (the order is the point)."""
+    values = _as_tuple(value)
+    if not isinstance(values, tuple):
+        return value
+    try:
+        return [_rounded(x) for x in values]
+    except (TypeError, ValueError):
+        return list(values)

@@ -151,3 +151,21 @@ def test_the_backoff_check_passes_a_correct_rule_and_catches_wrong_ones() -> Non
                           [timeout] * (max_retries + 1))
     assert not fixed.passed
     assert [f.number for f in fixed.failures] == [1, 2, 4, 6]  # scenario 3 and 5 never double
+
+
+def test_any_equivalent_answer_passes_a_range_a_generator_any_order_or_a_list() -> None:
+    assert check_gbn_sender(
+        lambda base, next_seq, ack: range(base, ack + 1) if base <= ack < next_seq else []
+    ).passed
+    assert check_gbn_sender(
+        lambda base, next_seq, ack: reversed(on_ack_correct(base, next_seq, ack))).passed
+    assert check_gbn_sender(
+        lambda base, next_seq, ack: {*on_ack_correct(base, next_seq, ack)}).passed
+    assert check_gbn_receiver(lambda expected, seq: iter(receive_correct(expected, seq))).passed
+    assert check_backoff(lambda timeout, max_timeout, max_retries:
+                         (t for t in timeouts_correct(timeout, max_timeout, max_retries))).passed
+    # Order matters where it is the point: the receiver's pair, the timeouts in turn.
+    assert not check_gbn_receiver(lambda expected, seq: receive_correct(expected, seq)[::-1]
+                                  ).passed
+    assert not check_backoff(lambda timeout, max_timeout, max_retries:
+                             timeouts_correct(timeout, max_timeout, max_retries)[::-1]).passed
