@@ -292,15 +292,16 @@ class StudentEngine(Engine):
     # -- bookkeeping ---------------------------------------------------------------
 
     def _timed_message(self, timer: Hashable, position: int) -> int:
-        """The message a timer stood for: its wire number, or the first one it resent."""
+        """The message a timer stood for: its wire number, else the first one it resent
+        or gave up."""
         if isinstance(timer, int) and not isinstance(timer, bool):
             last = self._last_sent.get(timer % self.modulus)
             if last is not None:
                 return last.number
         for event in self._events[position:]:
-            if isinstance(event, MessageRetransmitted):
+            if isinstance(event, MessageRetransmitted | GaveUp):
                 return event.seq
-        return -1
+        return -1  # the timeout did nothing that names a message
 
 
 _SETTINGS = frozenset({*CLASS_DEFAULTS, "settings"})
