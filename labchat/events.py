@@ -20,10 +20,17 @@ class Event:
 
     name: ClassVar[str] = "event"
     at: float
+    #: The id of the wire record whose arrival caused this event, set by the
+    #: driver that handed the datagram over (None: a send, a timer, or a
+    #: driver that keeps no wire records). Views attach the event to that
+    #: arrival by this id, never by time. Where the event sits, not what
+    #: happened: ``to_dict`` leaves it out.
+    cause: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The event as ``{"event": name, field: value, ...}``, ready for ``json.dumps``."""
-        fields = {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        fields = {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)
+                  if f.name != "cause"}
         return {"event": self.name, **fields}
 
 
@@ -172,6 +179,7 @@ class DatagramSent(Event):
     seq: int | None
     label: str
     size: int
+    record: int | None = None  # the id of the wire record written as it was sent
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -181,6 +189,7 @@ class DatagramReceived(Event):
     name: ClassVar[str] = "datagram_received"
     size: int
     source: str  # "host:port" or a peer name
+    record: int | None = None  # the id of the wire record it delivers, when the driver knows it
 
 
 @dataclass(frozen=True, kw_only=True)

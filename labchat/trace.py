@@ -3,12 +3,17 @@
 Every network in labchat (the virtual-time network, the manual network, the
 real UDP relay) writes a ``WireRecord`` for each datagram it carries, and the
 sequence chart draws from a list of them plus the peers' events. A record is
+written once, by the driver that sends the datagram, at the moment it sends
+it: with its id, payload, kind, seq and the sender's state then. Events point
+at records by id (``DatagramSent.record``, ``DatagramReceived.record``,
+``Event.cause``); nothing is paired up later by position, size or time. A record is
 data only; this module does no I/O and draws nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 Side = Literal["A", "B"]
@@ -45,6 +50,9 @@ class WireRecord:
     arrived_at: float | None = None  # set when delivered
     copy_of: int | None = None  # a duplicate made by the network: the original's id
     cause: str = ""  # why it was dropped or duplicated: "random", "drop next", "outage", ...
+    #: The sender's ``snapshot()`` taken as it put this datagram on the wire
+    #: (None for a copy the network made, or when the sender's state is unknown).
+    state: Mapping[str, object] | None = field(default=None, hash=False)
 
     @property
     def destination(self) -> Side:

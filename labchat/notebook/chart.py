@@ -8,8 +8,13 @@ to their original. Beside each lifeline: what happened to that peer (message
 delivered, datagram rejected, resend-all started, timer expired, ...) and the
 sender's state variables at each send, whenever they changed.
 
+The chart re-derives nothing: each record carries the sender's state as it
+sent it (``WireRecord.state``), and an event caused by an arrival names that
+record (``Event.cause``), so its note is drawn beside that arrival. An event
+with no cause (a send, a timer) gets a row of its own.
+
 This module is pure: it turns a list of ``WireRecord`` plus per-side events
-and state snapshots into SVG text, deterministically (the same input gives the
+into SVG text, deterministically (the same input gives the
 same bytes, so notebooks can be compared by nbval). It opens no socket, starts
 no thread and imports no widget; the live lab and the step-through put its
 output into an ``ipywidgets.HTML``.
@@ -24,7 +29,7 @@ from __future__ import annotations
 
 import html
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from labchat.events import (
@@ -41,7 +46,6 @@ from labchat.events import (
     TimerExpired,
     TransportFailed,
 )
-from labchat.protocols.base import Engine
 from labchat.trace import SIDES, Side, WireRecord
 
 #: How many records a chart draws by default; older ones are summarised in a note.
@@ -70,19 +74,6 @@ STATE_COLOUR = "#8c564b"
 
 
 # -- helpers for callers ----------------------------------------------------------
-
-
-def note_states(states: dict[int, dict[str, object]], records: Iterable[WireRecord],
-                engines: Mapping[Side, Engine]) -> None:
-    """Remember the sender's state for every record not seen before.
-
-    Call it after every step of a network (or every send): the snapshot is
-    the sender's state right after it put the datagram on the wire. Copies
-    made by the network are skipped; their sender did nothing.
-    """
-    for record in records:
-        if record.id not in states and record.copy_of is None:
-            states[record.id] = dict(engines[record.source].snapshot())
 
 
 def format_state(state: Mapping[str, object]) -> str:
@@ -172,7 +163,6 @@ class _Moment:
 def render_svg(
     records: Sequence[WireRecord],
     events: Mapping[Side, Sequence[Event]] | None = None,
-    states: Mapping[int, Mapping[str, object]] | None = None,
     *,
     final: Mapping[Side, Mapping[str, object]] | None = None,
     names: tuple[str, str] = ("A", "B"),
@@ -180,21 +170,18 @@ def render_svg(
     show_times: bool = True,
     time_origin: float = 0.0,
     proportional_time: bool = True,
-    attach_within: float = 0.0,
 ) -> str:
     """The sequence chart of ``records`` as an SVG document (a string).
 
-    ``events`` are each side's engine events (e.g. ``network.events``);
-    ``states`` maps a record id to the sender's ``snapshot()`` right after it
-    sent that record (see ``note_states``); ``final`` is each side's state
-    now, drawn under its lifeline. ``last`` keeps the newest records only;
-    ``time_origin`` is subtracted from the times printed in the margin.
+    ``events`` are each side's engine events (e.g. ``network.events``); an
+    event whose ``cause`` names a drawn record's arrival is noted beside it.
+    Each record's ``state`` is drawn at its send; ``final`` is each side's
+    state now, drawn under its lifeline. ``last`` keeps the newest records
+    only; ``time_origin`` is subtracted from the times printed in the margin.
 
     Live runs on a real clock want ``proportional_time=False`` (rows evenly
     spaced: a loopback transit is a fraction of a millisecond, a pause
-    between messages seconds) and ``attach_within`` of a few milliseconds,
-    the time a peer takes to read a datagram the relay forwarded: an event
-    that close after an arrival is drawn beside that arrival.
+    between messages seconds).
     """
     ordered = sorted(records, key=lambda r: r.id)
     hidden = 0
@@ -202,7 +189,7 @@ def render_svg(
         hidden = len(ordered) - last
         ordered = ordered[hidden:]
     earliest = min((r.sent_at for r in ordered), default=None)
-    moments = _moments(ordered, events or {}, states or {}, earliest, attach_within)
+    moments = _moments(ordered, events or {}, earliest)
     _place(moments, ordered, proportional_time)
 
     by_id = {r.id: r for r in ordered}
@@ -274,7 +261,6 @@ class SequenceChart:
         self,
         records: Sequence[WireRecord],
         events: Mapping[Side, Sequence[Event]] | None = None,
-        states: Mapping[int, Mapping[str, object]] | None = None,
         *,
         final: Mapping[Side, Mapping[str, object]] | None = None,
         names: tuple[str, str] = ("A", "B"),
@@ -282,13 +268,12 @@ class SequenceChart:
     ) -> None:
         self.records = list(records)
         self.events = {side: list(seq) for side, seq in (events or {}).items()}
-        self.states = {k: dict(v) for k, v in (states or {}).items()}
         self.final = {side: dict(v) for side, v in (final or {}).items()}
         self.names = names
         self.last = last
 
     def svg(self) -> str:
-        return render_svg(self.records, self.events, self.states, final=self.final,
+        return render_svg(self.records, self.events, final=self.final,
                           names=self.names, last=self.last)
 
     def html(self) -> str:
@@ -310,13 +295,13 @@ def _is_send(moment: _Moment) -> bool:
 
 
 def _moments(records: Sequence[WireRecord], events: Mapping[Side, Sequence[Event]],
-             states: Mapping[int, Mapping[str, object]], earliest: float | None,
-             attach_within: float) -> list[_Moment]:
+             earliest: float | None) -> list[_Moment]:
     moments: list[_Moment] = []
     last_state: dict[Side, str] = {}
+    arrivals: dict[tuple[Side, int], _Moment] = {}
     for record in records:
         send = _Moment(record.sent_at, 2 * record.id, 0, record.source, record)
-        state = states.get(record.id)
+        state = record.state
         if state is not None and record.copy_of is None:
             text = chart_state(state)
             if last_state.get(record.source) != text:
@@ -324,20 +309,17 @@ def _moments(records: Sequence[WireRecord], events: Mapping[Side, Sequence[Event
                 send.state_lines = _wrap(text)
         moments.append(send)
         if record.fate == "delivered" and record.arrived_at is not None:
-            moments.append(_Moment(record.arrived_at, 2 * record.id + 1, 0,
-                                   record.destination, record))
-    arrivals: dict[Side, list[_Moment]] = {side: [] for side in SIDES}
-    for moment in sorted(moments, key=lambda m: (m.time, m.rank)):
-        if not _is_send(moment):
-            arrivals[moment.side].append(moment)
+            arrival = _Moment(record.arrived_at, 2 * record.id + 1, 0, record.destination, record)
+            arrivals[(record.destination, record.id)] = arrival
+            moments.append(arrival)
     order = 0
     for side in SIDES:
         for event in events.get(side, ()):
             note = event_note(event)
             if note is None or (earliest is not None and event.at < earliest):
                 continue
-            # An event at the very instant of an arrival was caused by it: note it there.
-            target = _arrival_before(arrivals[side], event.at, attach_within)
+            # An event caused by a drawn arrival is noted there; the rest stand alone.
+            target = None if event.cause is None else arrivals.get((side, event.cause))
             if target is None:
                 order += 1
                 target = _Moment(event.at, -1.0, order, side)
@@ -345,17 +327,6 @@ def _moments(records: Sequence[WireRecord], events: Mapping[Side, Sequence[Event
             target.notes.append(note)
     moments.sort(key=lambda m: (m.time, m.rank, m.order))
     return moments
-
-
-def _arrival_before(arrivals: Sequence[_Moment], at: float, within: float) -> _Moment | None:
-    """The last arrival at or before ``at`` and at most ``within`` seconds earlier."""
-    found = None
-    for moment in arrivals:  # sorted by time
-        if moment.time > at:
-            break
-        if at - moment.time <= within:
-            found = moment
-    return found
 
 
 def _place(moments: list[_Moment], records: Sequence[WireRecord], proportional: bool) -> None:

@@ -22,7 +22,6 @@ engines, impairments to the relay, drawing to ``labchat.notebook.chart``.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import html
 import threading
@@ -60,15 +59,12 @@ from labchat.trace import SIDES, Side, WireRecord, check_side, other
 from labchat.udp import registry
 from labchat.udp.peer import UdpPeer, wait_until
 from labchat.udp.relay import UdpRelay
+from labchat.udp.wirelog import WireLog
 
 #: How many datagrams the live chart draws (the newest); older ones are counted.
 CHART_LAST = 40
 #: The render thread redraws at most this often, so a burst costs one redraw.
 RENDER_INTERVAL = 0.05
-
-#: An event this soon after the relay forwarded a datagram to that peer was
-#: caused by it (loopback plus the peer's thread take well under this).
-ATTACH_WITHIN = 0.02
 
 LineKind = Literal["sent", "new", "resent", "rejected", "note", "error"]
 
@@ -183,9 +179,6 @@ class _State:
     lines: dict[Side, list[Line]] = field(default_factory=lambda: {"A": [], "B": []})
     snapshot: dict[Side, dict[str, object]] = field(default_factory=lambda: {"A": {}, "B": {}})
     events: dict[Side, list[Event]] = field(default_factory=lambda: {"A": [], "B": []})
-    # Per side, for every datagram it put on the wire: the event and its state then.
-    sends: dict[Side, list[tuple[DatagramSent, dict[str, object]]]] = field(
-        default_factory=lambda: {"A": [], "B": []})
     records: dict[int, WireRecord] = field(default_factory=dict)
     origin: float = 0.0
     version: int = 0
@@ -202,13 +195,16 @@ class _Session:
         self.generation = generation
         self.peers: dict[Side, UdpPeer] = {}
         self.unsubscribe: list[Callable[[], None]] = []
+        # One log for the three: each datagram's record is written by its sender.
+        wire_log = WireLog()
         try:
             for side in SIDES:
-                self.peers[side] = UdpPeer(create_engine(protocol), name=f"lab-{side}")
+                self.peers[side] = UdpPeer(create_engine(protocol), name=f"lab-{side}",
+                                           wire_log=wire_log)
             self.model = ImpairmentModel(impairment, seed=seed)
             self.relay = UdpRelay(self.peers["A"].address, self.peers["B"].address,
                                   model=self.model, describe=engine_class.describe,
-                                  name="lab-relay")
+                                  name="lab-relay", wire_log=wire_log)
         except BaseException:
             self.close()
             raise
@@ -342,7 +338,7 @@ class ChatLab:
         with self._lock:
             lines = {side: list(self._state.lines[side]) for side in SIDES}
             states = {side: dict(self._state.snapshot[side]) for side in SIDES}
-            records = _enriched(self._state)[0]
+            records = _records(self._state)
         out = [f"protocol {self.protocol}, seed {self.seed_box.value}"]
         for side, name in zip(SIDES, self.names, strict=True):
             out.append(f"{name}: {format_state(states[side])}")
@@ -357,20 +353,19 @@ class ChatLab:
         return "\n".join(out)
 
     def records(self) -> list[WireRecord]:
-        """What crossed the relay so far, with seq numbers filled in from the senders."""
+        """What crossed the relay so far, as the senders recorded it (kind, seq, state)."""
         with self._lock:
-            return _enriched(self._state)[0]
+            return _records(self._state)
 
     def chart_svg(self, last: int | None = CHART_LAST) -> str:
         """The current sequence chart as SVG text."""
         with self._lock:
-            records, states = _enriched(self._state)
+            records = _records(self._state)
             events = {side: list(self._state.events[side]) for side in SIDES}
             final = {side: dict(self._state.snapshot[side]) for side in SIDES}
             origin = self._state.origin
-        return render_svg(records, events, states, final=final, names=self.names, last=last,
-                          time_origin=origin, proportional_time=False,
-                          attach_within=ATTACH_WITHIN)
+        return render_svg(records, events, final=final, names=self.names, last=last,
+                          time_origin=origin, proportional_time=False)
 
     @property
     def closed(self) -> bool:
@@ -544,8 +539,6 @@ class ChatLab:
             state.snapshot[side] = snapshot
             if not isinstance(event, DatagramReceived):
                 state.events[side].append(event)
-            if isinstance(event, DatagramSent):
-                state.sends[side].append((event, snapshot))
             if line is not None:
                 state.lines[side].append(line)
             state.version += 1
@@ -601,27 +594,6 @@ def _quiet(session: _Session) -> bool:
     return True
 
 
-def _enriched(state: _State) -> tuple[list[WireRecord], dict[int, dict[str, object]]]:
-    """The relay's records with the senders' seq filled in, and the sender's state per record.
-
-    The relay sees bytes only; the k-th datagram a side sent is the k-th
-    original record from that side (one socket, loopback keeps the order).
-    The sizes must agree, else the matching stops rather than mislabel.
-    """
-    records = [state.records[key] for key in sorted(state.records)]
-    states: dict[int, dict[str, object]] = {}
-    matched: dict[int, DatagramSent] = {}
-    for side in SIDES:
-        originals = [r for r in records if r.source == side and r.copy_of is None]
-        for record, (event, snapshot) in zip(originals, state.sends[side], strict=False):
-            if event.size != len(record.payload):
-                break
-            matched[record.id] = event
-            states[record.id] = snapshot
-    out: list[WireRecord] = []
-    for record in records:
-        sent = matched.get(record.id if record.copy_of is None else record.copy_of)
-        if sent is not None and record.seq is None:
-            record = dataclasses.replace(record, seq=sent.seq, kind=sent.kind)
-        out.append(record)
-    return out, states
+def _records(state: _State) -> list[WireRecord]:
+    """The relay's records in id order (ids are the senders', shared by the lab's log)."""
+    return [state.records[key] for key in sorted(state.records)]

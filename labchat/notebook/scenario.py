@@ -18,5 +18,5 @@ class Scenario(Recording):
     def chart(self, last: int | None = DEFAULT_LAST) -> SequenceChart:
         """The run so far as a chart (a copy: later steps do not change it)."""
         final = {side: dict(engine.snapshot()) for side, engine in self.engines.items()}
-        return SequenceChart(self.network.wire, self.network.events, self.states,
+        return SequenceChart(self.network.wire, self.network.events,
                              final=final, names=self.names, last=last)

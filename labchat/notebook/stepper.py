@@ -25,7 +25,7 @@ import ipywidgets as widgets
 
 from labchat.errors import LabchatError
 from labchat.events import DatagramReceived, DatagramSent, Event, MessageDelivered
-from labchat.notebook.chart import note_states, render_svg
+from labchat.notebook.chart import render_svg
 from labchat.notebook.ui import on_enter
 from labchat.protocols import create_engine
 from labchat.protocols.base import Engine
@@ -57,8 +57,6 @@ class Stepper:
         self.network = ManualNetwork(self.engines["A"], self.engines["B"])
         self.log: list[str] = []
         self.steps: list[str] = []
-        # Each datagram's sender state right after it went out, for the chart.
-        self._sent_states: dict[int, dict[str, object]] = {}
         self._seen_wire = 0
         self._seen_events: dict[Side, int] = {side: 0 for side in SIDES}
         self._build_widget()
@@ -310,8 +308,7 @@ class Stepper:
         return row
 
     def _chart_svg(self) -> str:
-        note_states(self._sent_states, self.network.wire, self.engines)
-        return render_svg(self.network.wire, self.network.events, self._sent_states,
+        return render_svg(self.network.wire, self.network.events,
                           final={side: self.engines[side].snapshot() for side in SIDES})
 
 

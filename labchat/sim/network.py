@@ -9,15 +9,19 @@ clock to the next timer: the base of step-through in the notebooks.
 
 What both record (unless ``record=False``):
 
-* ``wire``: one ``WireRecord`` per datagram, indexed by its id, replaced (the
-  records are frozen) when its fate is settled. A network-made duplicate is a
-  record of its own with ``copy_of`` set. ``kind``/``seq``/``label`` come from
-  the ``Outgoing`` the sending engine queued, which knows more than
-  ``describe(payload)`` can (the report's wire format has no sequence number).
+* ``wire``: one ``WireRecord`` per datagram, indexed by its id, written at the
+  moment the engine's datagram goes on the wire and replaced (the records are
+  frozen) when its fate is settled. ``kind``/``seq``/``label`` come from the
+  ``Outgoing`` the sending engine queued, which knows more than
+  ``describe(payload)`` can (the report's wire format has no sequence
+  number), and ``state`` is the sender's ``snapshot()`` then. A network-made
+  duplicate is a record of its own with ``copy_of`` set and no state.
 * ``events[side]``: every event of that side's engine, in order, plus a
-  ``DatagramSent`` when a datagram of it goes on the wire and a
-  ``DatagramReceived`` (``source`` "A" or "B") just before the engine is
-  handed one, as ``UdpPeer.history`` has them.
+  ``DatagramSent`` (``record``: the id of the record written) when a datagram
+  of it goes on the wire and a ``DatagramReceived`` (``source`` "A" or "B",
+  ``record``: the id delivered) just before the engine is handed one, as
+  ``UdpPeer.history`` has them. The events the engine produced while handling
+  that arrival carry its id as ``cause``.
 
 Neither network uses threads, sockets, the real clock or randomness of its
 own; exceptions raised by an engine (a local error such as a message too
@@ -111,25 +115,34 @@ class _Network:
         """
         self._hand_over(check_side(side), payload)
 
-    def _hand_over(self, side: Side, payload: bytes) -> None:
+    def _hand_over(self, side: Side, payload: bytes, record_id: int | None = None) -> None:
+        """``side``'s engine gets ``payload``, the datagram ``record_id`` (None: injected)."""
         if self.record:
-            self._log(side, DatagramReceived(at=self.now, size=len(payload), source=other(side)))
+            self._log(side, DatagramReceived(at=self.now, size=len(payload), source=other(side),
+                                             record=record_id))
         self.engines[side].receive_datagram(payload, self.now)
-        self._flush(side)
+        self._flush(side, cause=record_id)
 
-    def _flush(self, side: Side) -> None:
+    def _flush(self, side: Side, cause: int | None = None) -> None:
         engine = self.engines[side]
         for event in engine.pop_events():
+            # Only when someone reads events: a long simulation skips the copy.
+            if cause is not None and (self.record or self._listener is not None):
+                event = replace(event, cause=cause)
             self._log(side, event)
         for datagram in engine.pop_datagrams():
             self.sent_by_kind[datagram.kind] += 1
             self.bytes_sent += len(datagram.payload)
+            # The record first, with the sender's state as it sends: the event names it.
+            state = dict(engine.snapshot()) if self.record else None
+            record_id = self._new_record(side, datagram, state=state)
             if self.record:
                 self._log(side, DatagramSent(at=self.now, kind=datagram.kind, seq=datagram.seq,
-                                             label=datagram.label, size=len(datagram.payload)))
-            self._transmit(side, datagram)
+                                             label=datagram.label, size=len(datagram.payload),
+                                             record=record_id, cause=cause))
+            self._transmit(side, datagram, record_id)
 
-    def _transmit(self, side: Side, datagram: Outgoing) -> None:
+    def _transmit(self, side: Side, datagram: Outgoing, record_id: int) -> None:
         raise NotImplementedError
 
     def _log(self, side: Side, event: Event) -> None:
@@ -139,14 +152,15 @@ class _Network:
             self._listener(side, event)
 
     def _new_record(self, side: Side, datagram: Outgoing, *, copy_of: int | None = None,
-                    sent_at: float | None = None) -> int:
+                    sent_at: float | None = None,
+                    state: dict[str, object] | None = None) -> int:
         record_id = self._next_id
         self._next_id += 1
         if self.record:
             self.wire.append(WireRecord(
                 id=record_id, source=side, sent_at=self.now if sent_at is None else sent_at,
                 payload=datagram.payload, kind=datagram.kind, seq=datagram.seq,
-                label=datagram.label, fate="in_flight", copy_of=copy_of,
+                label=datagram.label, fate="in_flight", copy_of=copy_of, state=state,
             ))
         return record_id
 
@@ -244,7 +258,7 @@ class VirtualNetwork(_Network):
             else:
                 assert isinstance(item, bytes)
                 self._settle(record_id, fate="delivered", arrived_at=self.now)
-                self._hand_over(side, item)
+                self._hand_over(side, item, record_id)
         else:
             self._fire_timers()
 
@@ -253,9 +267,8 @@ class VirtualNetwork(_Network):
         heapq.heappush(self._queue, (at, self._order, what, side, item, record_id))
         self._order += 1
 
-    def _transmit(self, side: Side, datagram: Outgoing) -> None:
+    def _transmit(self, side: Side, datagram: Outgoing, record_id: int) -> None:
         decision = self.model.decide(direction_from(side), self.now)
-        record_id = self._new_record(side, datagram)
         if decision.action == "drop":
             self._settle(record_id, fate="dropped", cause=decision.cause)
             return
@@ -345,8 +358,7 @@ class ManualNetwork(_Network):
     def _arrive(self, side: Side, record_id: int) -> None:
         self.advance(self.transit)
         self._settle(record_id, fate="delivered", arrived_at=self.now)
-        self._hand_over(other(side), self.wire[record_id].payload)
+        self._hand_over(other(side), self.wire[record_id].payload, record_id)
 
-    def _transmit(self, side: Side, datagram: Outgoing) -> None:
-        record_id = self._new_record(side, datagram)
+    def _transmit(self, side: Side, datagram: Outgoing, record_id: int) -> None:
         self._in_flight[record_id] = (side, datagram)

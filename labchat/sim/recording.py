@@ -1,9 +1,8 @@
 """A recorded run on the virtual network, ready to be charted and counted.
 
-``Recording`` runs a ``VirtualNetwork`` with a listener that notes each
-sender's state variables whenever it puts a datagram on the wire (the network
-records datagrams and events, not states). ``labchat.notebook.scenario``
-draws it. The notebooks tell their scenarios with it: send, drop
+``Recording`` runs a ``VirtualNetwork``, whose wire records carry each
+sender's state as it sent them. ``labchat.notebook.scenario`` draws it.
+The notebooks tell their scenarios with it: send, drop
 the next datagram, send at the same instant, forge a datagram, then draw
 and count. Everything is virtual time and seeded, so the same cell gives
 the same chart and the same numbers every time.
@@ -18,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from labchat.events import DatagramSent, Event
 from labchat.pcap import save_wire
 from labchat.protocols import create_engine
 from labchat.protocols.base import Engine
@@ -40,10 +38,7 @@ class Recording:
         self.model = ImpairmentModel(impairment or Impairment(delay=0.05), seed=seed)
         self.engines: dict[Side, Engine] = {"A": create_engine(protocol),
                                             "B": create_engine(protocol)}
-        self.network = VirtualNetwork(self.engines["A"], self.engines["B"], self.model,
-                                      listener=self._listen)
-        # Per side, the sender's state after each datagram it sent, in order.
-        self._sent_states: dict[Side, list[dict[str, object]]] = {"A": [], "B": []}
+        self.network = VirtualNetwork(self.engines["A"], self.engines["B"], self.model)
 
     # -- telling the scenario ---------------------------------------------------------
 
@@ -101,20 +96,6 @@ class Recording:
         return [str(e.to_dict()["text"]) for e in self.network.events[side]
                 if e.name == "delivered"]
 
-    @property
-    def states(self) -> dict[int, dict[str, object]]:
-        """Record id -> its sender's state right after sending it (for the chart)."""
-        states: dict[int, dict[str, object]] = {}
-        for side, snapshots in self._sent_states.items():
-            originals = [r for r in self.network.wire if r.source == side and r.copy_of is None]
-            # The k-th datagram a side sent is its k-th original record.
-            states.update({r.id: s for r, s in zip(originals, snapshots, strict=False)})
-        return states
-
     def save_pcap(self, path: str | Path) -> Path:
         """Write the run so far as a pcapng capture for Wireshark (virtual time)."""
         return save_wire(path, self.network.wire, self.engines["A"])
-
-    def _listen(self, side: Side, event: Event) -> None:
-        if isinstance(event, DatagramSent):
-            self._sent_states[side].append(dict(self.engines[side].snapshot()))

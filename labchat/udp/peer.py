@@ -9,18 +9,29 @@ lock. Events go to ``history`` and to subscribers; the thread never prints.
 Every datagram sent or received is also kept, bytes and all, in ``captured``
 (at the moment it crossed the socket), for ``save_pcap``.
 
+Each datagram it sends gets a record id, named by its ``DatagramSent``. Given
+a shared ``WireLog`` (peers and relay in one process, as in the chat lab),
+the peer also writes the record there just before ``sendto`` (payload, kind,
+seq, label and the engine's state then), and claims the record of each
+datagram it receives from the log, so ``DatagramReceived.record`` and the
+``cause`` of the events that arrival produced name the record delivered.
+Without a log (a peer talking to another process) received datagrams have no
+known record.
+
 Subscribers are called with the lock held, from whichever thread produced the
 event: keep them short, and never make them wait for another peer.
 """
 
 from __future__ import annotations
 
+import itertools
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from dataclasses import replace
 from typing import TypeAlias
 
 from labchat.events import (
@@ -34,6 +45,7 @@ from labchat.pcap import Packet, describe_interface, write_pcapng
 from labchat.protocols.base import Engine
 from labchat.protocols.mismatch import force_mismatch
 from labchat.udp import registry
+from labchat.udp.wirelog import SentDatagram, WireLog
 
 Address: TypeAlias = tuple[str, int]
 Subscriber: TypeAlias = Callable[[Event], None]
@@ -83,8 +95,13 @@ class UdpPeer:
         bind: Address = ("127.0.0.1", 0),
         name: str = "peer",
         clock: Callable[[], float] = time.monotonic,
+        wire_log: WireLog | None = None,
     ) -> None:
+        """``wire_log``: shared with the relay (and the other peer) of one process."""
         self.engine = engine
+        self._wire_log = wire_log
+        # Record ids: the shared log's when there is one, so they are unique in the lab.
+        self._next_id = wire_log.next_id if wire_log is not None else itertools.count().__next__
         self.name = name
         self.peer_address = peer
         self.history: list[Event] = []
@@ -231,9 +248,12 @@ class UdpPeer:
                     if data is not None and source is not None:
                         self.captured.append(Packet(now, source, self.address, data,
                                                     f"received by {self.name}", outbound=False))
+                        record = self._claim(source, data)
                         self._publish(DatagramReceived(at=now, size=len(data),
-                                                       source=format_address(source)))
+                                                       source=format_address(source),
+                                                       record=record))
                         self.engine.receive_datagram(data, now)
+                        self._flush(cause=record)
                     deadline = self.engine.next_deadline()
                     if deadline is not None and deadline <= now:
                         self.engine.handle_timer(now)
@@ -254,6 +274,13 @@ class UdpPeer:
             return None, None
         return data, (source[0], source[1])
 
+    def _claim(self, source: Address, data: bytes) -> int | None:
+        """The id of the record the sender wrote for ``data``, if it shares our log."""
+        if self._wire_log is None:
+            return None
+        found = self._wire_log.claim(source, data).record
+        return None if found is None else found.id
+
     @contextmanager
     def _guard(self, now: float) -> Iterator[None]:
         # An exception here is a labchat bug; report it and keep the peer alive.
@@ -269,14 +296,21 @@ class UdpPeer:
         if self._closed:
             raise RuntimeError(f"peer {self.name} is closed")
 
-    def _flush(self) -> None:
+    def _flush(self, cause: int | None = None) -> None:
+        """Publish the engine's events and send its datagrams; ``cause``: the arrival handled."""
         for event in self.engine.pop_events():
-            self._publish(event)
+            self._publish(event if cause is None else replace(event, cause=cause))
         for datagram in self.engine.pop_datagrams():
             now = self._clock()
             if self.peer_address is None:
                 self._publish(TransportFailed(at=now, reason="no peer address to send to"))
                 continue
+            record = self._next_id()
+            if self._wire_log is not None:
+                # Written before the datagram exists, so its receiver always finds it.
+                self._wire_log.write(self.address, SentDatagram(
+                    id=record, payload=datagram.payload, kind=datagram.kind, seq=datagram.seq,
+                    label=datagram.label, sent_at=now, state=dict(self.engine.snapshot())))
             try:
                 self._socket.sendto(datagram.payload, self.peer_address)
             except OSError as error:
@@ -285,7 +319,8 @@ class UdpPeer:
             self.captured.append(Packet(now, self.address, self.peer_address, datagram.payload,
                                         f"sent by {self.name}: {datagram.kind}", outbound=True))
             self._publish(DatagramSent(at=now, kind=datagram.kind, seq=datagram.seq,
-                                       label=datagram.label, size=len(datagram.payload)))
+                                       label=datagram.label, size=len(datagram.payload),
+                                       record=record, cause=cause))
 
     def _publish(self, event: Event) -> None:
         self.history.append(event)

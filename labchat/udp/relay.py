@@ -8,9 +8,19 @@ drop, duplicate, delay); delayed copies wait in a heap and go out when due.
 
 One thread serves both sockets with ``selectors``; it sleeps until the next
 datagram is due, but never longer than ``POLL_INTERVAL``, so ``close()`` is
-noticed quickly. The relay forwards bytes and never parses them (``describe``
-only labels the records); operating-system errors are recorded, never
-raised in the thread, and the thread never prints.
+noticed quickly. The relay forwards bytes and never parses them; operating-
+system errors are recorded, never raised in the thread, and the thread never
+prints.
+
+Labels: given the ``WireLog`` its peers write into (one process, as in the
+chat lab), the relay's record of a datagram is the sender's own: same id,
+kind, seq, label and the sender's state as it sent it, claimed by source
+address and payload (see ``labchat.udp.wirelog``). Records the sender wrote
+that never reached the relay become "dropped" records with cause "lost
+before the relay"; a datagram matching no record is labelled by ``describe``
+and noted in ``errors``. Copies the relay sends out are written to the log
+too, so the receiving peer knows which record it got. Without a log (the
+CLI relay between processes) ``describe`` labels each datagram from its bytes.
 
 Records: ``sent_at`` is when the relay received the datagram, ``fate``
 becomes "delivered" when the relay sent it on (``arrived_at`` is that time;
@@ -23,6 +33,7 @@ The relay does not check who sent a datagram: anything arriving on
 from __future__ import annotations
 
 import heapq
+import itertools
 import selectors
 import socket
 import threading
@@ -33,9 +44,10 @@ from dataclasses import replace
 from labchat.events import preview_of
 from labchat.protocols.base import Outgoing
 from labchat.sim.channel import Decision, Direction, Impairment, ImpairmentModel
-from labchat.trace import Side, WireRecord
+from labchat.trace import Fate, Side, WireRecord
 from labchat.udp import registry
 from labchat.udp.peer import RECEIVE_BUFFER, Address, format_address
+from labchat.udp.wirelog import SentDatagram, WireLog
 
 RecordSubscriber = Callable[[WireRecord], None]
 
@@ -62,6 +74,7 @@ class UdpRelay:
         describe: Callable[[bytes], Outgoing] | None = None,
         clock: Callable[[], float] = time.monotonic,
         name: str = "relay",
+        wire_log: WireLog | None = None,
     ) -> None:
         self.a = a
         self.b = b
@@ -71,6 +84,9 @@ class UdpRelay:
         self.errors: list[str] = []  # operating-system errors, oldest first
         self.subscriber_errors: list[BaseException] = []
         self._describe = describe if describe is not None else describe_bytes
+        self._wire_log = wire_log
+        self._next_id = wire_log.next_id if wire_log is not None else itertools.count().__next__
+        self._index: dict[int, int] = {}  # record id -> its place in ``wire``
         self._clock = clock
         self._subscribers: list[RecordSubscriber] = []
         self._lock = threading.RLock()
@@ -94,6 +110,8 @@ class UdpRelay:
             raise
         self.listen_a_address: Address = self._sockets["A"].getsockname()
         self.listen_b_address: Address = self._sockets["B"].getsockname()
+        self._listening: dict[Side, Address] = {"A": self.listen_a_address,
+                                                "B": self.listen_b_address}
         self._selector = selectors.DefaultSelector()
         for side, sock in self._sockets.items():
             self._selector.register(sock, selectors.EVENT_READ, side)
@@ -219,27 +237,43 @@ class UdpRelay:
         # Drain what is waiting, but a bounded amount, so due copies still go out.
         for _ in range(64):
             try:
-                payload, _source = self._sockets[side].recvfrom(RECEIVE_BUFFER)
+                payload, source = self._sockets[side].recvfrom(RECEIVE_BUFFER)
             except BlockingIOError:
                 return
             except OSError as error:
                 self._error(f"receive on the {side} side failed: {error}")
                 return
-            self._forward(side, payload)
+            self._forward(side, payload, (source[0], source[1]))
 
-    def _forward(self, side: Side, payload: bytes) -> None:
-        now = self._clock()
+    def _sender_record(self, side: Side, payload: bytes, source: Address,
+                       now: float) -> tuple[WireRecord, list[WireRecord]]:
+        """The record of what arrived, as its sender wrote it if it shares our log."""
+        lost: list[WireRecord] = []
+        if self._wire_log is not None:
+            claim = self._wire_log.claim(source, payload)
+            lost = [_record(side, sent, now, fate="dropped", cause="lost before the relay")
+                    for sent in claim.lost]
+            if claim.record is not None:
+                return _record(side, claim.record, now), lost
+            self._error(f"a datagram from {format_address(source)} matches no record "
+                        "its sender wrote: labelled from its bytes")
         try:
             meaning = self._describe(payload)
         except Exception as error:  # labels are for display: never lose the datagram over one
             self._error(f"describe failed: {error!r}")
             meaning = describe_bytes(payload)
+        return WireRecord(id=self._next_id(), source=side, sent_at=now, payload=payload,
+                          kind=meaning.kind, seq=meaning.seq, label=meaning.label,
+                          fate="in_flight"), lost
+
+    def _forward(self, side: Side, payload: bytes, source: Address) -> None:
+        now = self._clock()
+        record, lost = self._sender_record(side, payload, source, now)
         with self._lock:
+            for gone in lost:
+                self._add(gone)
             decision = self.model.decide("A->B" if side == "A" else "B->A", now)
-            record_id = self._add(WireRecord(
-                id=len(self.wire), source=side, sent_at=now, payload=payload,
-                kind=meaning.kind, seq=meaning.seq, label=meaning.label, fate="in_flight",
-            ))
+            record_id = self._add(record)
             if decision.action == "drop":
                 self._update(record_id, fate="dropped", cause=decision.cause)
                 return
@@ -247,8 +281,9 @@ class UdpRelay:
                 copy_id = record_id
                 if copy > 0:
                     self._update(record_id, cause=decision.cause)
-                    copy_id = self._add(replace(self.wire[record_id], id=len(self.wire),
-                                                copy_of=record_id))
+                    # A copy the network made: its sender did nothing, so no state.
+                    copy_id = self._add(replace(self._get(record_id), id=self._next_id(),
+                                                copy_of=record_id, state=None))
                 heapq.heappush(self._due, (now + delay, self._order, copy_id))
                 self._order += 1
         self._send_due()
@@ -257,10 +292,15 @@ class UdpRelay:
         with self._lock:
             while self._due and self._due[0][0] <= self._clock():
                 _, _, record_id = heapq.heappop(self._due)
-                record = self.wire[record_id]
+                record = self._get(record_id)
                 # Out of the socket facing the destination, so it sees the relay.
                 destination = self.b if record.source == "A" else self.a
                 sock = self._sockets[record.destination]
+                if self._wire_log is not None:
+                    # Before it exists, so the receiving peer can claim its record.
+                    self._wire_log.write(self._listening[record.destination], SentDatagram(
+                        id=record.id, payload=record.payload, kind=record.kind, seq=record.seq,
+                        label=record.label, sent_at=self._clock(), state=record.state))
                 try:
                     sock.sendto(record.payload, destination)
                 except OSError as error:
@@ -272,13 +312,17 @@ class UdpRelay:
     # -- helpers (lock held) -----------------------------------------------------------
 
     def _add(self, record: WireRecord) -> int:
+        self._index[record.id] = len(self.wire)
         self.wire.append(record)
         self._publish(record)
         return record.id
 
+    def _get(self, record_id: int) -> WireRecord:
+        return self.wire[self._index[record_id]]
+
     def _update(self, record_id: int, **changes: object) -> None:
-        record = replace(self.wire[record_id], **changes)  # type: ignore[arg-type]
-        self.wire[record_id] = record
+        record = replace(self._get(record_id), **changes)  # type: ignore[arg-type]
+        self.wire[self._index[record_id]] = record
         self._publish(record)
 
     def _publish(self, record: WireRecord) -> None:
@@ -293,3 +337,10 @@ class UdpRelay:
         with self._lock:
             self.errors.append(message)
             self._changed.notify_all()
+
+
+def _record(side: Side, sent: SentDatagram, now: float, *, fate: Fate = "in_flight",
+            cause: str = "") -> WireRecord:
+    """The relay's record of a datagram its sender recorded as ``sent``."""
+    return WireRecord(id=sent.id, source=side, sent_at=now, payload=sent.payload, kind=sent.kind,
+                      seq=sent.seq, label=sent.label, fate=fate, cause=cause, state=sent.state)

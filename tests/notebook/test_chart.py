@@ -26,10 +26,12 @@ def by_class(root: ET.Element, css: str) -> list[ET.Element]:
 
 
 def record(id: int, source: str = "A", *, kind: str = "data", seq: int | None = 0,
-           fate: str = "delivered", copy_of: int | None = None, sent: float = 0.0) -> WireRecord:
+           fate: str = "delivered", copy_of: int | None = None, sent: float = 0.0,
+           state: dict[str, object] | None = None) -> WireRecord:
     return WireRecord(id=id, source=source, sent_at=sent, payload=b"x -0", kind=kind,  # type: ignore[arg-type]
                       seq=seq, label=f"label {id}", fate=fate,  # type: ignore[arg-type]
-                      arrived_at=sent + 0.05 if fate == "delivered" else None, copy_of=copy_of)
+                      arrived_at=sent + 0.05 if fate == "delivered" else None, copy_of=copy_of,
+                      state=state)
 
 
 def test_one_arrow_per_record_with_its_kind_fate_source_and_id() -> None:
@@ -66,15 +68,29 @@ def test_duplicates_and_resends_link_to_their_original() -> None:
 
 
 def test_states_and_events_appear_beside_the_lifelines() -> None:
-    states = {0: {"sent": 1, "last carried": 0}}
-    events: dict[Side, list[Event]] = {"B": [MessageDelivered(at=0.05, text="hello", seq=0)]}
-    svg = render_svg([record(0)], events, states, final={"A": {"sent": 1}})
+    sent = record(0, state={"sent": 1, "last carried": 0})
+    events: dict[Side, list[Event]] = {"B": [MessageDelivered(at=0.05, text="hello", seq=0,
+                                                              cause=0)]}
+    svg = render_svg([sent], events, final={"A": {"sent": 1}})
     root = parse(svg)
     notes = {n.get("data-side"): "".join(n.itertext()).strip()
              for n in by_class(root, "labchat-note")}
     assert notes == {"A": "sent=1, last carried=0", "B": "delivered 'hello' (#0)"}
     final = by_class(root, "labchat-final-state")
     assert ["".join(f.itertext()).strip() for f in final] == ["sent=1"]
+
+
+def test_a_note_sits_beside_the_arrival_that_caused_it_not_the_nearest_in_time() -> None:
+    # Two arrivals at B at the same instant: the delivery names the second one.
+    records = [record(0, sent=0.0), record(1, sent=0.0)]
+    events: dict[Side, list[Event]] = {"B": [MessageDelivered(at=0.05, text="hi", seq=0,
+                                                              cause=1)]}
+    root = parse(render_svg(records, events))
+    arrival_y = {g.get("data-id"): float(g.find(f"{SVG}line").get("y2"))  # type: ignore[arg-type,union-attr]
+                 for g in arrows(root)}
+    assert arrival_y["0"] != arrival_y["1"]
+    (note,) = by_class(root, "labchat-note")
+    assert float(note.find(f"{SVG}text").get("y")) == arrival_y["1"] + 3  # type: ignore[arg-type,union-attr]
 
 
 def test_untrusted_text_is_escaped() -> None:

@@ -57,6 +57,9 @@ def test_dropping_the_next_datagram_shows_a_loss_and_the_reports_resend(lab: Cha
         ("A", "resend", "delivered", ""),
         ("A", "resend", "delivered", ""),
     ]
+    # Each record is the sender's own, with its state as it sent it.
+    assert [r.seq for r in records] == [0, 1, 0, 0, 1]
+    assert [r.state["sent"] for r in records if r.state is not None] == [1, 2, 1, 2, 2]
     assert message_lines(lab, "B") == [
         ("new", "A: one"), ("sent", "B: did you say something?"),
         ("resent", "A: one  (resent)"), ("resent", "A: two  (resent)"),

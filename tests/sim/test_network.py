@@ -15,6 +15,8 @@ import pytest
 from labchat.errors import MessageTooLong, RemoteProtocolError
 from labchat.events import (
     AckReceived,
+    DatagramReceived,
+    DatagramSent,
     DuplicateDiscarded,
     Event,
     MessageDelivered,
@@ -378,3 +380,24 @@ def test_time_passing_during_a_delivery_fires_due_timers_first() -> None:
     assert network.now == pytest.approx(0.6)
     with pytest.raises(ValueError, match="forward"):
         network.advance(-1.0)
+
+
+def test_each_send_names_its_record_and_each_arrival_names_what_it_delivered() -> None:
+    model = ImpairmentModel(Impairment(delay=0.1, duplicate=1.0))
+    network = VirtualNetwork(create_engine("go-back-n"), create_engine("go-back-n"), model)
+    network.send("A", "m0")
+    network.run(until=0.15)
+    (sent,) = [e for e in network.events["A"] if isinstance(e, DatagramSent)]
+    original = network.wire[sent.record]  # type: ignore[index]
+    # Written as it was sent: the sender's state then (one message in flight).
+    assert (original.source, original.seq, original.copy_of) == ("A", 0, None)
+    assert original.state is not None and original.state["next seq"] == 1
+    copies = [r for r in network.wire if r.copy_of == original.id]
+    assert [r.state for r in copies] == [None]  # the network made it, not the sender
+    received = [e for e in network.events["B"] if isinstance(e, DatagramReceived)]
+    assert [e.record for e in received] == [original.id, copies[0].id]
+    # What B did on each arrival names that arrival; the second copy is a duplicate.
+    caused = [(e.name, e.cause) for e in network.events["B"]
+              if not isinstance(e, DatagramReceived | DatagramSent)]
+    assert caused[0] == ("delivered", original.id)
+    assert all(cause in (original.id, copies[0].id) for _, cause in caused)

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 import pytest
 
 from labchat.commands.cli import main
+from labchat.events import DatagramReceived, DatagramSent
 from labchat.protocols import create_engine
 from labchat.protocols.base import Outgoing
 from labchat.protocols.report import ReportEngine
@@ -27,6 +28,7 @@ from labchat.trace import WireRecord
 from labchat.udp import registry
 from labchat.udp.peer import UdpPeer, parse_address
 from labchat.udp.relay import UdpRelay
+from labchat.udp.wirelog import SentDatagram, WireLog
 
 Trio = tuple[UdpPeer, UdpRelay, UdpPeer]
 
@@ -265,3 +267,51 @@ def test_a_describe_that_raises_is_recorded_and_the_datagram_still_forwarded(
         assert relay.wait_for(lambda: settled(relay, 1))
     assert "cannot describe" in relay.errors[0]
     assert (relay.wire[0].label, relay.wire[0].fate) == ("boom", "delivered")
+
+
+def test_with_a_shared_wire_log_the_relay_keeps_the_senders_own_records() -> None:
+    log = WireLog()
+    with UdpPeer(create_engine("go-back-n"), name="A", wire_log=log) as a, \
+         UdpPeer(create_engine("go-back-n"), name="B", wire_log=log) as b, \
+         UdpRelay(a.address, b.address, wire_log=log) as relay:
+        a.connect(relay.listen_a_address)
+        b.connect(relay.listen_b_address)
+        relay.drop_next("A->B")
+        a.send("m0")
+        assert b.wait_for_events("delivered", 1)
+        assert a.wait_for(lambda: a.unfinished() == 0)
+        assert relay.wait_for(lambda: settled(relay, 3))
+        records = relay.records()
+        sent = [e for e in a.history if isinstance(e, DatagramSent)]
+        received = [e for e in b.history if isinstance(e, DatagramReceived)]
+        delivered = b.events("delivered")
+    # The relay's records are the ones A wrote as it sent: same ids, seq, kind, state,
+    # though the relay itself was given no ``describe``.
+    assert [(r.id, r.source, r.kind, r.seq, r.fate) for r in records] == [
+        (sent[0].record, "A", "data", 0, "dropped"),
+        (sent[1].record, "A", "resend", 0, "delivered"),
+        (records[2].id, "B", "ack", None, "delivered"),
+    ]
+    assert records[0].state is not None and records[0].state["next seq"] == 1
+    # B knows which record it got, and its delivery names it as the cause.
+    assert [e.record for e in received] == [sent[1].record]
+    assert [e.cause for e in delivered] == [sent[1].record]
+    assert relay.errors == []
+
+
+def test_a_datagram_its_sender_never_recorded_is_labelled_from_its_bytes_and_noted() -> None:
+    log = WireLog()
+    with UdpPeer(create_engine("report"), name="B", wire_log=log) as b, \
+         socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as forger:
+        forger.bind(("127.0.0.1", 0))
+        with UdpRelay(forger.getsockname(), b.address, wire_log=log,
+                      describe=ReportEngine.describe) as relay:
+            log.write(forger.getsockname(), SentDatagram(
+                id=log.next_id(), payload=b"honest -0", kind="data", seq=None,
+                label="honest -0", sent_at=0.0))
+            forger.sendto(b"forged -0", relay.listen_a_address)
+            assert relay.wait_for(lambda: settled(relay, 1))
+            (record,) = relay.records()
+            errors = list(relay.errors)
+    assert (record.label, record.state) == ("forged -0", None)
+    assert len(errors) == 1 and "matches no record its sender wrote" in errors[0]
