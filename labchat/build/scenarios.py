@@ -119,7 +119,7 @@ class RecordingNetwork(VirtualNetwork):
             self.delivered[side] += 1
         super()._log(side, event)
 
-    def _transmit(self, side: Side, datagram: Outgoing) -> None:
+    def _transmit(self, side: Side, datagram: Outgoing, state: dict[str, object] | None) -> int:
         direction = direction_from(side)
         self._counts[direction] += 1
         parsed = _parse(datagram.payload, self.modulus)
@@ -128,7 +128,7 @@ class RecordingNetwork(VirtualNetwork):
         if self._corrupts(direction, parsed):
             datagram = Outgoing(b"\xff" + datagram.payload[1:], "garbage", datagram.seq,
                                 f"corrupted {datagram.label}")
-        super()._transmit(side, datagram)
+        return super()._transmit(side, datagram, state)
 
     def _corrupts(self, direction: Direction, parsed: Datagram | None) -> bool:
         if (direction, self._counts[direction]) in self.scenario.corrupt:
@@ -143,11 +143,11 @@ class RecordingNetwork(VirtualNetwork):
         return (self._acks_corrupted * self.scenario.corrupt_acks) % 1.0 < \
             self.scenario.corrupt_acks
 
-    def _hand_over(self, side: Side, payload: bytes) -> None:
+    def _hand_over(self, side: Side, payload: bytes, record_id: int | None = None) -> None:
         parsed = _parse(payload, self.modulus)
         if isinstance(parsed, DataDatagram):
             self.arrived[side].add(parsed.text)
-        super()._hand_over(side, payload)
+        super()._hand_over(side, payload, record_id)
 
 
 def _parse(payload: bytes, modulus: int) -> Datagram | None:

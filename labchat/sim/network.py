@@ -133,16 +133,17 @@ class _Network:
         for datagram in engine.pop_datagrams():
             self.sent_by_kind[datagram.kind] += 1
             self.bytes_sent += len(datagram.payload)
-            # The record first, with the sender's state as it sends: the event names it.
+            # The record is written as it goes out, with the sender's state then;
+            # the event names it.
             state = dict(engine.snapshot()) if self.record else None
-            record_id = self._new_record(side, datagram, state=state)
+            record_id = self._transmit(side, datagram, state)
             if self.record:
                 self._log(side, DatagramSent(at=self.now, kind=datagram.kind, seq=datagram.seq,
                                              label=datagram.label, size=len(datagram.payload),
                                              record=record_id, cause=cause))
-            self._transmit(side, datagram, record_id)
 
-    def _transmit(self, side: Side, datagram: Outgoing, record_id: int) -> None:
+    def _transmit(self, side: Side, datagram: Outgoing, state: dict[str, object] | None) -> int:
+        """Put ``datagram`` on the wire: write its record (with ``state``), return its id."""
         raise NotImplementedError
 
     def _log(self, side: Side, event: Event) -> None:
@@ -267,11 +268,12 @@ class VirtualNetwork(_Network):
         heapq.heappush(self._queue, (at, self._order, what, side, item, record_id))
         self._order += 1
 
-    def _transmit(self, side: Side, datagram: Outgoing, record_id: int) -> None:
+    def _transmit(self, side: Side, datagram: Outgoing, state: dict[str, object] | None) -> int:
         decision = self.model.decide(direction_from(side), self.now)
+        record_id = self._new_record(side, datagram, state=state)
         if decision.action == "drop":
             self._settle(record_id, fate="dropped", cause=decision.cause)
-            return
+            return record_id
         destination = other(side)
         for copy, delay in enumerate(decision.delays):
             if copy == 0:
@@ -281,6 +283,7 @@ class VirtualNetwork(_Network):
                 self._settle(copy_id, cause=decision.cause)
                 self._settle(record_id, cause=decision.cause)
             self._push(self.now + delay, "arrive", destination, datagram.payload, copy_id)
+        return record_id
 
 
 class ManualNetwork(_Network):
@@ -360,5 +363,7 @@ class ManualNetwork(_Network):
         self._settle(record_id, fate="delivered", arrived_at=self.now)
         self._hand_over(other(side), self.wire[record_id].payload, record_id)
 
-    def _transmit(self, side: Side, datagram: Outgoing, record_id: int) -> None:
+    def _transmit(self, side: Side, datagram: Outgoing, state: dict[str, object] | None) -> int:
+        record_id = self._new_record(side, datagram, state=state)
         self._in_flight[record_id] = (side, datagram)
+        return record_id
