@@ -30,8 +30,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 from typing import TypeAlias
 
 from labchat.events import (
