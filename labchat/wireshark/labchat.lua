@@ -33,6 +33,7 @@ local RUNGS = { "report", "repaired", "stop-and-wait", "go-back-n", "selective-r
 local ARQ = { ["stop-and-wait"] = true, ["go-back-n"] = true, ["selective-repeat"] = true }
 local MAX_DATAGRAM = 1024 -- labchat/protocols/base.py: the report's recv(1024)
 local DEFAULT_SEQ_BITS = 16 -- labchat/protocols/arq.py: MAX_SEQ_BITS, what describe() reads
+local MAX_SACK_RANGES = 8 -- labchat/protocols/arq.py: runs a selective ACK lists at most
 
 local F = {
     rung = ProtoField.string("labchat.rung", "Rung"),
@@ -42,9 +43,13 @@ local F = {
     ack = ProtoField.uint32("labchat.ack", "Acknowledgement", base.DEC),
     first = ProtoField.uint32("labchat.first", "Skip mark: first number still wanted", base.DEC),
     count = ProtoField.uint64("labchat.count", "Count of messages received", base.DEC),
+    sack = ProtoField.string("labchat.sack", "Selective ACK: runs also held"),
+    sack_left = ProtoField.uint32("labchat.sack.left", "Run held from", base.DEC),
+    sack_right = ProtoField.uint32("labchat.sack.right", "Run held up to", base.DEC),
     text = ProtoField.string("labchat.text", "Text", base.UNICODE),
 }
-labchat.fields = { F.rung, F.kind, F.type, F.seq, F.ack, F.first, F.count, F.text }
+labchat.fields = { F.rung, F.kind, F.type, F.seq, F.ack, F.first, F.count, F.sack,
+    F.sack_left, F.sack_right, F.text }
 
 local E = {
     rejected = ProtoExpert.new("labchat.rejected", "The rung would reject this datagram",
@@ -173,13 +178,73 @@ local function arq_number(field, what, modulus)
     return value
 end
 
+-- Pieces of `s` between commas, empty ones included ("1,,2" has three).
+local function split_commas(s)
+    local parts, from = {}, 1
+    while true do
+        local comma = s:find(",", from, true)
+        if not comma then
+            parts[#parts + 1] = s:sub(from)
+            return parts
+        end
+        parts[#parts + 1] = s:sub(from, comma - 1)
+        from = comma + 1
+    end
+end
+
+-- The <ack> field at byte `at`: "3", "-" (nothing yet), or the selective form
+-- "<cumulative>:<runs>" (arq.py _ack_field: "7:9-11,14", "-:2", "3:").
+-- Returns its items, or nil and a reason.
+local function ack_items(field, at, modulus, letter)
+    local colon = field:find(":", 1, true)
+    local cumulative = colon and field:sub(1, colon - 1) or field
+    local items = {}
+    if cumulative == "-" and (colon or letter ~= "A") then
+        items[1] = { first = at, length = 1,
+            note = "Acknowledgement: - (nothing received in order yet)" }
+    else
+        local value, reason = arq_number(cumulative, "ack", modulus)
+        if not value then return nil, reason end
+        items[1] = item(F.ack, at, #cumulative, value)
+    end
+    if not colon then return items end
+    local listed = field:sub(colon + 1)
+    items[#items + 1] = item(F.sack, at + colon, #listed, listed)
+    if listed == "" then return items end
+    local parts = split_commas(listed)
+    if #parts > MAX_SACK_RANGES then
+        return nil, "a selective ack lists at most " .. MAX_SACK_RANGES .. " runs"
+    end
+    local offset = at + colon
+    for _, part in ipairs(parts) do
+        local dash = part:find("-", 1, true)
+        local low = dash and part:sub(1, dash - 1) or part
+        local left, reason = arq_number(low, "sack", modulus)
+        if not left then return nil, reason end
+        local right = left
+        if dash then
+            right, reason = arq_number(part:sub(dash + 1), "sack", modulus)
+            if not right then return nil, reason end
+        end
+        if (right - left) % modulus >= modulus / 2 then
+            return nil, "sack run " .. quoted(part) .. " is longer than half the space"
+        end
+        items[#items + 1] = item(F.sack_left, offset, #low, left)
+        items[#items + 1] = item(F.sack_right, offset + (dash or 0), #part - (dash or 0), right)
+        offset = offset + #part + 1
+    end
+    return items
+end
+
 -- Each ARQ datagram type: its kind and its fields in order; "text" takes the rest.
 -- A new field (a checksum, a selective ACK list) is one more name here and, if
 -- it is not a number, one more reader below.
 local ARQ_TYPES = {
-    D = { kind = "data", fields = { "seq", "ack", "text" } },
-    S = { kind = "data", fields = { "seq", "ack", "first", "text" } },
-    A = { kind = "ack", fields = { "ack" } },
+    D = { kind = "data", fields = { "seq", "ack", "text" },
+        usage = "a data datagram is 'D <seq> <ack> <text>'" },
+    S = { kind = "data", fields = { "seq", "ack", "first", "text" },
+        usage = "a skip datagram is 'S <seq> <ack> <first> <text>'" },
+    A = { kind = "ack", fields = { "ack" }, usage = "an ACK is 'A <number>' and nothing else" },
 }
 
 local function parse_arq(s, settings)
@@ -193,7 +258,7 @@ local function parse_arq(s, settings)
     if letter == "A" then
         local rest = s:sub(3)
         if s:sub(2, 2) ~= " " or rest == "" or rest:find(" ", 1, true) then
-            return nil, "an ACK is 'A <number>' and nothing else"
+            return nil, shape.usage
         end
     end
     local items = { item(F.type, 0, 1, letter) }
@@ -202,29 +267,24 @@ local function parse_arq(s, settings)
     local rest = s:sub(at + 1)
     if #s == #letter then rest = nil end
     for index, name in ipairs(shape.fields) do
-        if rest == nil then
-            return nil, "a " .. letter .. " datagram has " .. #shape.fields .. " fields after "
-                .. letter
-        end
+        if rest == nil then return nil, shape.usage end
         local last = index == #shape.fields
         local field, after
         if last then
             field, after = rest, nil
         else
             local space = rest:find(" ", 1, true)
-            if not space then
-                return nil, "a " .. letter .. " datagram has " .. #shape.fields
-                    .. " fields after " .. letter
-            end
+            if not space then return nil, shape.usage end
             field, after = rest:sub(1, space - 1), rest:sub(space + 1)
         end
         if name == "text" then
             items[#items + 1] = item(F.text, at, #field, field)
             values.text = field
-        elseif name == "ack" and field == "-" and letter ~= "A" then
-            values.ack = "-" -- nothing acknowledged yet: no labchat.ack field, a note
-            items[#items + 1] = { first = at, length = 1,
-                note = "Acknowledgement: - (nothing received from the peer yet)" }
+        elseif name == "ack" then
+            local found, reason = ack_items(field, at, modulus, letter)
+            if not found then return nil, reason end
+            for _, it in ipairs(found) do items[#items + 1] = it end
+            values.ack = field
         else
             local value, reason = arq_number(field, name, modulus)
             if not value then return nil, reason end
