@@ -51,7 +51,7 @@ from labchat.events import (
     TransportFailed,
 )
 from labchat.notebook.chart import format_state, render_svg
-from labchat.notebook.ui import on_enter
+from labchat.notebook.ui import close_tree, on_enter
 from labchat.protocols import PROTOCOLS, create_engine
 from labchat.protocols.mismatch import can_force_mismatch
 from labchat.sim.channel import Direction, Impairment, ImpairmentModel
@@ -146,10 +146,6 @@ class PeerPanel:
         )
         self.widget.add_class("labchat-peer")
         self.widget.add_class(f"labchat-peer-{side}")
-        self._all: list[widgets.Widget] = [
-            self.title, self.messages, self.counters, self.input, self.send_button,
-            self.widget.children[3], self.widget,
-        ]
 
     def submit(self) -> None:
         """Send what is in the text box (what Enter and the Send button do)."""
@@ -168,8 +164,7 @@ class PeerPanel:
         self.counters.value = html.escape(format_state(state) or "-")
 
     def close(self) -> None:
-        for widget in self._all:
-            widget.close()
+        close_tree(self.widget)
 
 
 @dataclass
@@ -383,10 +378,7 @@ class ChatLab:
             self._changed.notify_all()
         if self._renderer is not threading.current_thread():
             self._renderer.join(timeout=2.0)
-        for widget in self._widgets:
-            widget.close()
-        for panel in self.panels.values():
-            panel.close()
+        close_tree(self.widget)  # the panels, the controls, their layouts and styles
         with _current_lock:
             if _current is self:
                 _current = None
@@ -463,11 +455,6 @@ class ChatLab:
         chats = widgets.HBox([self.panels[side].widget for side in SIDES])
         self.widget = widgets.VBox([chats, row_buttons, row_sliders, row_choice, self.chart])
         self.widget.add_class("labchat-lab")
-        self._widgets: list[widgets.Widget] = [
-            *buttons, self.loss, self.duplicate, self.delay, self.seed_box,
-            self.protocol_chooser, self.chart, row_buttons, row_sliders, row_choice, chats,
-            self.widget,
-        ]
 
     def _impairment(self) -> Impairment:
         return Impairment(loss=self.loss.value, duplicate=self.duplicate.value,

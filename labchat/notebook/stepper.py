@@ -26,7 +26,7 @@ import ipywidgets as widgets
 from labchat.errors import LabchatError
 from labchat.events import DatagramReceived, DatagramSent, Event, MessageDelivered
 from labchat.notebook.chart import render_svg
-from labchat.notebook.ui import on_enter
+from labchat.notebook.ui import close_tree, on_enter
 from labchat.protocols import create_engine
 from labchat.protocols.base import Engine
 from labchat.sim.network import ManualNetwork
@@ -59,6 +59,7 @@ class Stepper:
         self.steps: list[str] = []
         self._seen_wire = 0
         self._seen_events: dict[Side, int] = {side: 0 for side in SIDES}
+        self._closed = False
         self._build_widget()
         self._refresh()
         if script is not None:
@@ -148,6 +149,11 @@ class Stepper:
     @property
     def widget(self) -> widgets.VBox:
         return self._root
+
+    def close(self) -> None:
+        """Close every widget the step-through made (the moves still work without them)."""
+        self._closed = True
+        close_tree(self._root)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         # Displaying the stepper displays its widget. The widget's own text/plain
@@ -268,6 +274,8 @@ class Stepper:
             self._status.value = f"<span class='labchat-error'>{html.escape(str(error))}</span>"
 
     def _refresh(self) -> None:
+        if self._closed:
+            return
         for side in SIDES:
             rows = "".join(
                 f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
@@ -279,9 +287,7 @@ class Stepper:
         old_rows = list(self._flight_box.children)
         self._flight_box.children = [self._flight_row(r) for r in self.in_flight()]
         for row in old_rows:  # closed so a long session does not pile up widget models
-            for child in row.children:
-                child.close()
-            row.close()
+            close_tree(row)
         deadline = self.network.next_timer()
         self._timer_button.disabled = deadline is None
         self._timer_button.description = (

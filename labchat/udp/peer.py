@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import itertools
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,14 +43,11 @@ from labchat.events import (
 from labchat.pcap import Packet, describe_interface, write_pcapng
 from labchat.protocols.base import Engine
 from labchat.protocols.mismatch import force_mismatch
-from labchat.udp import registry
 from labchat.udp.wirelog import SentDatagram, WireLog
+from labchat.udp.worker import POLL_INTERVAL, Worker
 
 Address: TypeAlias = tuple[str, int]
-Subscriber: TypeAlias = Callable[[Event], None]
 
-#: The longest the receive thread sleeps before it looks at the stop flag.
-POLL_INTERVAL = 0.05
 #: Larger than any limit an engine enforces, so an oversized datagram is
 #: seen whole and rejected visibly instead of being cut by the kernel.
 RECEIVE_BUFFER = 65535
@@ -79,7 +75,7 @@ def wall_clock_offset() -> float:
     return time.time() - time.monotonic()
 
 
-class UdpPeer:
+class UdpPeer(Worker[Event]):
     """Run ``engine`` on a UDP socket bound to ``bind``, talking to ``peer``.
 
     Binding port 0 (the default) lets the system choose a free port; read it
@@ -102,17 +98,11 @@ class UdpPeer:
         self._wire_log = wire_log
         # Record ids: the shared log's when there is one, so they are unique in the lab.
         self._next_id = wire_log.next_id if wire_log is not None else itertools.count().__next__
-        self.name = name
+        super().__init__(name)
         self.peer_address = peer
         self.history: list[Event] = []
         self.captured: list[Packet] = []  # every datagram that crossed the socket
-        self.subscriber_errors: list[BaseException] = []
         self._clock = clock
-        self._subscribers: list[Subscriber] = []
-        self._lock = threading.RLock()
-        self._changed = threading.Condition(self._lock)
-        self._stop = threading.Event()
-        self._closed = False
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             self._socket.bind(bind)
@@ -120,11 +110,7 @@ class UdpPeer:
             self._socket.close()
             raise
         self.address: Address = self._socket.getsockname()
-        self._thread = threading.Thread(
-            target=self._receive_loop, name=f"labchat-{name}", daemon=True
-        )
-        self._thread.start()
-        registry.register(self)
+        self._start()
 
     # -- the user's side (any thread) ---------------------------------------------
 
@@ -147,31 +133,10 @@ class UdpPeer:
             force_mismatch(self.engine, self._clock())
             self._flush()
 
-    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
-        """Call ``subscriber(event)`` for every future event; returns an unsubscribe."""
-        with self._lock:
-            self._subscribers.append(subscriber)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if subscriber in self._subscribers:
-                    self._subscribers.remove(subscriber)
-
-        return unsubscribe
-
     def events(self, name: str) -> list[Event]:
         """The events so far with this ``name`` (e.g. ``"delivered"``)."""
         with self._lock:
             return [event for event in self.history if event.name == name]
-
-    def wait_for(self, condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-        """Block until ``condition()`` holds (checked under the lock) or ``timeout``.
-
-        Returns whether it holds: tests and notebook cells end on this
-        instead of sleeping, so they are as fast as the network allows.
-        """
-        with self._changed:
-            return self._changed.wait_for(condition, timeout)
 
     def wait_for_events(self, name: str, count: int = 1, timeout: float = 5.0) -> bool:
         """Block until at least ``count`` events called ``name`` happened."""
@@ -206,20 +171,11 @@ class UdpPeer:
                           p.comment, p.outbound) for p in packets]
         return write_pcapng(path, shifted, description=describe_interface(self.engine))
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
     def close(self) -> None:
         """Stop and join the thread, close the socket; safe to call twice."""
-        if self._closed:
-            return
-        self._closed = True
-        self._stop.set()
-        if self._thread is not threading.current_thread():
-            self._thread.join(timeout=2 * POLL_INTERVAL + 1.0)
-        self._socket.close()
-        registry.unregister(self)
+        if self._stop_thread():
+            self._socket.close()
+            self._closed_for_good()
 
     def __enter__(self) -> UdpPeer:
         return self
@@ -234,7 +190,7 @@ class UdpPeer:
 
     # -- the receive thread ------------------------------------------------------------
 
-    def _receive_loop(self) -> None:
+    def _run(self) -> None:
         while not self._stop.is_set():
             with self._lock:
                 deadline = self.engine.next_deadline()
@@ -324,12 +280,7 @@ class UdpPeer:
 
     def _publish(self, event: Event) -> None:
         self.history.append(event)
-        for subscriber in list(self._subscribers):
-            try:
-                subscriber(event)
-            except Exception as error:  # a broken display must not kill the peer
-                self.subscriber_errors.append(error)
-        self._changed.notify_all()
+        self._notify(event)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0, poll: float = 0.01) -> bool:

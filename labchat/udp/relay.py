@@ -36,7 +36,6 @@ import heapq
 import itertools
 import selectors
 import socket
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -45,14 +44,9 @@ from labchat.events import preview_of
 from labchat.protocols.base import Outgoing
 from labchat.sim.channel import Decision, Direction, Impairment, ImpairmentModel
 from labchat.trace import Fate, Side, WireRecord
-from labchat.udp import registry
 from labchat.udp.peer import RECEIVE_BUFFER, Address, format_address
 from labchat.udp.wirelog import SentDatagram, WireLog
-
-RecordSubscriber = Callable[[WireRecord], None]
-
-#: The longest the relay thread sleeps before it looks at the stop flag.
-POLL_INTERVAL = 0.05
+from labchat.udp.worker import POLL_INTERVAL, Worker
 
 
 def describe_bytes(payload: bytes) -> Outgoing:
@@ -60,7 +54,7 @@ def describe_bytes(payload: bytes) -> Outgoing:
     return Outgoing(payload, "data", None, preview_of(payload))
 
 
-class UdpRelay:
+class UdpRelay(Worker[WireRecord]):
     """Forward datagrams between peer ``a`` and peer ``b`` through an impairment model."""
 
     def __init__(
@@ -78,21 +72,15 @@ class UdpRelay:
     ) -> None:
         self.a = a
         self.b = b
-        self.name = name
+        super().__init__(name)
         self.model = model if model is not None else ImpairmentModel()
         self.wire: list[WireRecord] = []
         self.errors: list[str] = []  # operating-system errors, oldest first
-        self.subscriber_errors: list[BaseException] = []
         self._describe = describe if describe is not None else describe_bytes
         self._wire_log = wire_log
         self._next_id = wire_log.next_id if wire_log is not None else itertools.count().__next__
         self._index: dict[int, int] = {}  # record id -> its place in ``wire``
         self._clock = clock
-        self._subscribers: list[RecordSubscriber] = []
-        self._lock = threading.RLock()
-        self._changed = threading.Condition(self._lock)
-        self._stop = threading.Event()
-        self._closed = False
         # Due copies: (due time, order, record id). The order breaks ties FIFO.
         self._due: list[tuple[float, int, int]] = []
         self._order = 0
@@ -115,9 +103,7 @@ class UdpRelay:
         self._selector = selectors.DefaultSelector()
         for side, sock in self._sockets.items():
             self._selector.register(sock, selectors.EVENT_READ, side)
-        self._thread = threading.Thread(target=self._loop, name=f"labchat-{name}", daemon=True)
-        self._thread.start()
-        registry.register(self)
+        self._start()
 
     # -- any thread --------------------------------------------------------------------
 
@@ -154,43 +140,14 @@ class UdpRelay:
         with self._lock:
             return list(self.wire)
 
-    def subscribe(self, callback: RecordSubscriber) -> Callable[[], None]:
-        """Call ``callback(record)`` for each new record and each fate change.
-
-        Called from the relay thread with the relay's lock held: keep it short.
-        Returns a function that unsubscribes.
-        """
-        with self._lock:
-            self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
-
-        return unsubscribe
-
-    def wait_for(self, condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-        """Block until ``condition()`` holds (checked under the lock) or ``timeout``."""
-        with self._changed:
-            return self._changed.wait_for(condition, timeout)
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
     def close(self) -> None:
         """Stop and join the thread, close both sockets; safe to call twice.
 
         Copies still waiting for their delay are never sent: their records
         end as dropped with cause "relay closed".
         """
-        if self._closed:
+        if not self._stop_thread():
             return
-        self._closed = True
-        self._stop.set()
-        if self._thread is not threading.current_thread():
-            self._thread.join(timeout=2 * POLL_INTERVAL + 1.0)
         with self._lock:
             for _, _, record_id in self._due:
                 self._update(record_id, fate="dropped", cause="relay closed")
@@ -198,7 +155,7 @@ class UdpRelay:
         self._selector.close()
         for sock in self._sockets.values():
             sock.close()
-        registry.unregister(self)
+        self._closed_for_good()
 
     def __enter__(self) -> UdpRelay:
         return self
@@ -213,7 +170,7 @@ class UdpRelay:
 
     # -- the relay thread -------------------------------------------------------------
 
-    def _loop(self) -> None:
+    def _run(self) -> None:
         while not self._stop.is_set():
             with self._lock:
                 due = self._due[0][0] if self._due else None
@@ -326,12 +283,7 @@ class UdpRelay:
         self._publish(record)
 
     def _publish(self, record: WireRecord) -> None:
-        for callback in list(self._subscribers):
-            try:
-                callback(record)
-            except Exception as error:  # a broken display must not kill the relay
-                self.subscriber_errors.append(error)
-        self._changed.notify_all()
+        self._notify(record)
 
     def _error(self, message: str) -> None:
         with self._lock:

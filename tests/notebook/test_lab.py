@@ -14,6 +14,7 @@ from labchat.notebook.lab import ChatLab
 from labchat.udp import registry
 from labchat.udp.peer import Address, UdpPeer
 from tests.conftest import labchat_threads
+from tests.notebook import open_widget_models
 
 
 @pytest.fixture
@@ -200,3 +201,14 @@ def test_a_datagram_reaching_a_new_peer_during_a_restart_cannot_deadlock_the_lab
         assert "timer expired for message #0" in lab.summary()
     finally:
         lab.close()
+
+
+def test_closing_a_lab_closes_every_widget_model_it_made() -> None:
+    before = open_widget_models()
+    lab = ChatLab("go-back-n")
+    lab.send("A", "hi")
+    assert lab.wait_until_quiet()
+    lab.seed_box.value = 2  # a restart rebuilds the conversation, not the widgets
+    assert open_widget_models() > before
+    lab.close()
+    assert open_widget_models() == before

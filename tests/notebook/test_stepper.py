@@ -7,6 +7,7 @@ import pytest
 
 from labchat.notebook.stepper import StepError, Stepper
 from labchat.protocols import SettingError
+from tests.notebook import open_widget_models
 
 # The report's own test with a network duplicate: B's datagram carries a count
 # A finds wrong, and delivered twice it makes A resend everything twice.
@@ -158,3 +159,13 @@ def test_the_step_through_takes_the_engines_settings_and_checks_them() -> None:
     assert stepper.engines["A"].snapshot()["window"] == 2
     with pytest.raises(SettingError, match=r"^window .* must be a whole number from 1"):
         Stepper("go-back-n", settings={"window": 2.5})
+
+
+def test_closing_a_step_through_closes_every_widget_model_it_made() -> None:
+    before = open_widget_models()
+    stepper = Stepper("stop-and-wait", script=["send A hi", "duplicate 0", "deliver 1"])
+    assert open_widget_models() > before
+    stepper.close()
+    assert open_widget_models() == before
+    stepper.replay(["timer"])  # still a model after its widget is gone
+    assert open_widget_models() == before
