@@ -5,9 +5,10 @@
 functions, assignments), cell by cell, so grading a notebook never re-runs
 its checks, its chat lab or anything else a student left in it; a cell that
 does not parse (a typo, an IPython ``%magic``) is skipped and noted.
-``grade_lines`` runs every exercise's check on the classes found and yields
-one JSON-ready result per exercise as it finishes, so a grader that must stop
-a submission (a loop that never ends) keeps what was already graded.
+``reports`` runs every exercise's check on the classes found and yields one
+report per exercise as it finishes (``result`` makes it a JSON line), so a
+grader that must stop a submission (a loop that never ends) keeps what was
+already graded.
 
 Running a student's code is the caller's risk: ``labchat grade`` does it in a
 separate process with a time limit.
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from labchat.build import feedback
-from labchat.build.exercises import EXERCISES, check
+from labchat.build.exercises import EXERCISES, Report, check
 from labchat.protocols.base import Engine
 
 #: What a submission may define; anything else in it (a call, a loop, an
@@ -103,9 +104,13 @@ def engine_classes(code: Code, name: str = "submission") -> dict[str, type[Engin
             if isinstance(value, type) and issubclass(value, Engine)}
 
 
-def grade_lines(classes: dict[str, type[Engine]]) -> Iterator[dict[str, Any]]:
-    """Check every exercise, one result (JSON-ready) per exercise, as each finishes."""
+def reports(classes: dict[str, type[Engine]]) -> Iterator[Report]:
+    """Check every exercise in turn on the classes found, one report as each finishes."""
     for exercise in EXERCISES:
-        report = check(exercise, classes.get(exercise.class_name))
-        yield {"exercise": exercise.key, "score": round(report.score, 3),
-               "passed": report.passed, "total": report.total, "feedback": report.lines()}
+        yield check(exercise, classes.get(exercise.class_name))
+
+
+def result(report: Report) -> dict[str, Any]:
+    """A report as the JSON line a grader keeps: the exercise, its score and its feedback."""
+    return {"exercise": report.exercise.key, "score": round(report.score, 3),
+            "passed": report.passed, "total": report.total, "feedback": report.lines()}

@@ -5,9 +5,10 @@ the file). Each runs in a process of its own (``grade_worker``) with a time
 limit, a few at a time: a submission that crashes or never ends is stopped
 and reported, and the others are graded all the same. The results go to
 ``scores.csv`` (one row per student, one column per exercise: the fraction
-of its scenarios that pass) and ``feedback/STUDENT.txt`` (what the checks
-said), in ``--out`` (default ``SUBMISSIONS_DIR/grades``). A progress bar goes
-to stderr and the summary table to stdout, both from the main thread.
+of its scenarios that pass), ``feedback/STUDENT.txt`` (what the checks said)
+and ``feedback/STUDENT.html`` (the same, with the notebook's charts), in
+``--out`` (default ``SUBMISSIONS_DIR/grades``). A progress bar goes to stderr
+and the summary table to stdout, both from the main thread.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import html
 import json
 import os
 import signal
@@ -73,6 +75,7 @@ class Graded:
     status: str = "graded"  # "graded", "timed out", "failed"
     scores: dict[str, float] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)  # one HTML report per exercise graded
 
     @property
     def total(self) -> float:
@@ -97,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
     for result in graded:
         (out / "feedback" / f"{result.student}.txt").write_text(
             "\n".join(feedback_text(result)) + "\n", encoding="utf-8")
+        (out / "feedback" / f"{result.student}.html").write_text(feedback_page(result),
+                                                                  encoding="utf-8")
     print(summary(graded))
     print(f"scores: {out / 'scores.csv'}; feedback: {out / 'feedback'}")
     return 0
@@ -187,6 +192,7 @@ def _collect(job: _Running, *, timed_out: bool, timeout: float) -> Graded:
         else:
             graded.scores[record["exercise"]] = float(record["score"])
             graded.lines += record["feedback"]
+            graded.pages.append(record["html"])
     job.errors.seek(0)
     tail = job.errors.read().decode("utf-8", errors="replace").strip().splitlines()
     job.errors.close()
@@ -236,6 +242,18 @@ def feedback_text(result: Graded) -> list[str]:
     title = feedback.FEEDBACK_TITLE.format(student=result.student, file=result.file.name)
     return [title, "=" * len(title), *result.lines, "",
             feedback.TOTAL.format(total=result.total, out_of=len(EXERCISES))]
+
+
+def feedback_page(result: Graded) -> str:
+    """The feedback as one HTML page: each exercise as the notebook shows it, with charts."""
+    title = html.escape(feedback.FEEDBACK_TITLE.format(student=result.student,
+                                                       file=result.file.name))
+    notes = "".join(f"<p>{html.escape(line)}</p>" for line in result.lines
+                    if not line.startswith(("Exercise ", "- ", "  ")))
+    total = html.escape(feedback.TOTAL.format(total=result.total, out_of=len(EXERCISES)))
+    return (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title>'
+            f"</head><body><h1>{title}</h1>{notes}{''.join(result.pages)}"
+            f"<p><b>{total}</b></p></body></html>\n")
 
 
 def summary(graded: list[Graded]) -> str:

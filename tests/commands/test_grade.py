@@ -93,6 +93,10 @@ def test_grading_a_class_writes_the_scores_and_one_feedback_file_each(
     assert ("Exercise 5 · Selective Repeat, sender and receiver: not graded (the checks "
             "stopped before it).") in said("looping")
     assert "broken.ipynb is not a notebook" in said("broken")
+    # The same feedback as a page, with the chart of the shortest failing scenario.
+    page = (submissions / "grades" / "feedback" / "wrong.html").read_text("utf-8")
+    assert "delivered a duplicate: B handed" in page
+    assert page.count("<svg") >= 1
     # The summary: one row per student, then the average; the bar went to stderr.
     table = out.out.splitlines()
     assert table[0].split() == ["student", "1", "2", "3", "4", "5", "total", "status"]
