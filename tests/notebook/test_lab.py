@@ -212,3 +212,14 @@ def test_closing_a_lab_closes_every_widget_model_it_made() -> None:
     assert open_widget_models() > before
     lab.close()
     assert open_widget_models() == before
+
+
+def test_what_a_peer_did_on_an_arrival_names_the_relays_record_of_it(lab: ChatLab) -> None:
+    lab.send("A", "hello")
+    assert lab.wait_until_quiet()
+    (record,) = lab.records()
+    (delivered,) = lab.b.events("delivered")
+    # Tied by the record's id, written by A as it sent and carried by the relay:
+    # no time window, no matching by size.
+    assert delivered.cause == record.id
+    assert (record.kind, record.seq, record.label) == ("data", 0, "hello -0")
