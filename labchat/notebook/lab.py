@@ -27,7 +27,7 @@ import html
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -52,7 +52,8 @@ from labchat.events import (
 )
 from labchat.notebook.chart import format_state, render_svg
 from labchat.notebook.ui import close_tree, on_enter
-from labchat.protocols import PROTOCOLS, create_engine
+from labchat.protocols import PROTOCOLS, ProtocolLike, create_engine, resolve_protocol
+from labchat.protocols.base import Engine
 from labchat.protocols.mismatch import can_force_mismatch
 from labchat.sim.channel import Direction, Impairment, ImpairmentModel
 from labchat.trace import SIDES, Side, WireRecord, check_side, other
@@ -180,13 +181,12 @@ class _State:
 
 
 class _Session:
-    """One conversation: two peers and the relay, for one protocol and seed."""
+    """One conversation: two peers and the relay, for one engine class per side and seed."""
 
-    def __init__(self, protocol: str, seed: int, impairment: Impairment, generation: int,
-                 on_event: Callable[[_Session, Side, UdpPeer, Event], None],
+    def __init__(self, engines: dict[Side, type[Engine]], seed: int, impairment: Impairment,
+                 generation: int, on_event: Callable[[_Session, Side, UdpPeer, Event], None],
                  on_record: Callable[[_Session, WireRecord], None]) -> None:
-        engine_class = PROTOCOLS[protocol]
-        self.protocol = protocol
+        self.protocol = engines["A"].protocol
         self.generation = generation
         self.peers: dict[Side, UdpPeer] = {}
         self.unsubscribe: list[Callable[[], None]] = []
@@ -194,11 +194,11 @@ class _Session:
         wire_log = WireLog()
         try:
             for side in SIDES:
-                self.peers[side] = UdpPeer(create_engine(protocol), name=f"lab-{side}",
+                self.peers[side] = UdpPeer(create_engine(engines[side]), name=f"lab-{side}",
                                            wire_log=wire_log)
             self.model = ImpairmentModel(impairment, seed=seed)
             self.relay = UdpRelay(self.peers["A"].address, self.peers["B"].address,
-                                  model=self.model, describe=engine_class.describe,
+                                  model=self.model, describe=engines["A"].describe,
                                   name="lab-relay", wire_log=wire_log)
         except BaseException:
             self.close()
@@ -229,14 +229,24 @@ class ChatLab:
     Creating a lab closes the previous one (re-running a notebook cell leaks
     no thread, port or widget). Display it by leaving ``lab`` as the last
     expression of a cell.
+
+    ``protocol`` is a rung's name, an engine class (a student's
+    ``StudentEngine`` subclass) or ``FILE.py:CLASS``; ``protocols`` adds more
+    classes to the chooser. ``peer_protocol`` makes B run another engine for
+    the whole session, e.g. a student's class as A and labchat's reference as
+    B: ``ChatLab(StopAndWait, peer_protocol="stop-and-wait")``.
     """
 
-    def __init__(self, protocol: str = "report", *, seed: int = 0,
-                 names: tuple[str, str] = ("A", "B")) -> None:
+    def __init__(self, protocol: ProtocolLike = "report", *, seed: int = 0,
+                 names: tuple[str, str] = ("A", "B"), peer_protocol: ProtocolLike | None = None,
+                 protocols: Sequence[ProtocolLike] = ()) -> None:
         global _current
-        if protocol not in PROTOCOLS:
-            raise ValueError(f"unknown protocol {protocol!r}; choose one of: "
-                             + ", ".join(PROTOCOLS))
+        chosen = resolve_protocol(protocol)  # a ValueError of one line if unknown
+        self._choices: dict[str, type[Engine]] = dict(PROTOCOLS)
+        for extra in (*protocols, chosen):
+            engine = resolve_protocol(extra)
+            self._choices[engine.protocol] = engine
+        self._peer_engine = None if peer_protocol is None else resolve_protocol(peer_protocol)
         with _current_lock:
             previous, _current = _current, None
         if previous is not None:
@@ -253,7 +263,7 @@ class ChatLab:
         self._closed = False
         self._stop = threading.Event()
         self._building = True  # widget observers ignore the values set while building
-        self._build_widgets(protocol, seed)
+        self._build_widgets(chosen.protocol, seed)
         self._session = self._new_session()
         self._building = False
         self._renderer = threading.Thread(target=self._render_loop, name="labchat-lab-render",
@@ -334,7 +344,9 @@ class ChatLab:
             lines = {side: list(self._state.lines[side]) for side in SIDES}
             states = {side: dict(self._state.snapshot[side]) for side in SIDES}
             records = _records(self._state)
-        out = [f"protocol {self.protocol}, seed {self.seed_box.value}"]
+        peer = ("" if self._peer_engine is None
+                else f", {self.names[1]} runs {self._peer_engine.protocol}")
+        out = [f"protocol {self.protocol}{peer}, seed {self.seed_box.value}"]
         for side, name in zip(SIDES, self.names, strict=True):
             out.append(f"{name}: {format_state(states[side])}")
             out.extend(f"  [{line.kind}] {line.text}" for line in lines[side])
@@ -439,7 +451,7 @@ class ChatLab:
         self.seed_box = widgets.IntText(seed, description="seed", style=style,
                                         layout=widgets.Layout(width="160px"))
         self.seed_box.add_class("labchat-seed")
-        self.protocol_chooser = widgets.Dropdown(options=list(PROTOCOLS), value=protocol,
+        self.protocol_chooser = widgets.Dropdown(options=list(self._choices), value=protocol,
                                                  description="protocol", style=style)
         self.protocol_chooser.add_class("labchat-protocol")
         for slider in (self.loss, self.duplicate, self.delay):
@@ -478,15 +490,21 @@ class ChatLab:
             self._changed.notify_all()
         self._session = self._new_session()
 
+    def _engines(self) -> dict[Side, type[Engine]]:
+        """The chosen engine class on each side (B's may be fixed by ``peer_protocol``)."""
+        chosen = self._choices[self.protocol]
+        return {"A": chosen, "B": chosen if self._peer_engine is None else self._peer_engine}
+
     def _new_session(self) -> _Session:
         # Only the report's rung carries a count to falsify: grey the buttons
         # out for the others rather than let a click end in an error line.
-        falsifiable = can_force_mismatch(PROTOCOLS[self.protocol])
-        for mismatch in self.mismatch_buttons:
+        engines = self._engines()
+        for side, mismatch in zip(SIDES, self.mismatch_buttons, strict=True):
+            falsifiable = can_force_mismatch(engines[side])
             mismatch.disabled = not falsifiable
-            mismatch.tooltip = (mismatch.description if falsifiable
-                                else f"the {self.protocol!r} protocol has no count to falsify")
-        session = _Session(self.protocol, int(self.seed_box.value), self._impairment(),
+            mismatch.tooltip = (mismatch.description if falsifiable else
+                                f"the {engines[side].protocol!r} protocol has no count to falsify")
+        session = _Session(engines, int(self.seed_box.value), self._impairment(),
                            self._generation, self._on_event, self._on_record)
         # Each peer takes its own lock to snapshot: never ask it while holding
         # the lab's, since its thread may hold its lock and be waiting for ours.

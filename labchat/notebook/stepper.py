@@ -27,7 +27,7 @@ from labchat.errors import LabchatError
 from labchat.events import DatagramReceived, DatagramSent, Event, MessageDelivered
 from labchat.notebook.chart import render_svg
 from labchat.notebook.ui import close_tree, on_enter
-from labchat.protocols import create_engine
+from labchat.protocols import ProtocolLike, create_engine, resolve_protocol
 from labchat.protocols.base import Engine
 from labchat.sim.network import ManualNetwork
 from labchat.trace import SIDES, Side, WireRecord, check_side
@@ -44,15 +44,21 @@ class Stepper:
     """Two peers on a manual network, stepped by hand or by a script.
 
     ``script`` is a list of steps as ``replay`` takes them, run at once; for
-    example ``["send A hello", "drop 1", "timer", "deliver 2"]``.
+    example ``["send A hello", "drop 1", "timer", "deliver 2"]``. ``protocol``
+    is a rung's name, an engine class (a student's) or ``FILE.py:CLASS``;
+    ``peer_protocol`` makes B run another one (labchat's reference, say).
     """
 
-    def __init__(self, protocol: str, *, settings: Mapping[str, Any] | None = None,
-                 script: Iterable[str] | None = None) -> None:
-        self.protocol = protocol
+    def __init__(self, protocol: ProtocolLike, *, settings: Mapping[str, Any] | None = None,
+                 script: Iterable[str] | None = None,
+                 peer_protocol: ProtocolLike | None = None) -> None:
+        engine = resolve_protocol(protocol)
+        peer = engine if peer_protocol is None else resolve_protocol(peer_protocol)
+        self.protocol = engine.protocol
         self.settings = dict(settings or {})
         self.engines: dict[Side, Engine] = {
-            side: create_engine(protocol, **self.settings) for side in SIDES
+            "A": create_engine(engine, **self.settings),
+            "B": create_engine(peer, **self.settings),
         }
         self.network = ManualNetwork(self.engines["A"], self.engines["B"])
         self.log: list[str] = []
