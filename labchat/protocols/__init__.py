@@ -58,7 +58,9 @@ def resolve_protocol(protocol: ProtocolLike) -> type[Engine]:
                          f"not {type(protocol).__name__}")
     if protocol in PROTOCOLS:
         return PROTOCOLS[protocol]
-    path, _, class_name = protocol.partition(":")
+    # The class name follows the last colon, so a Windows drive letter survives.
+    path, _, class_name = (protocol, "", "") if protocol.endswith(".py") \
+        else protocol.rpartition(":")
     if path.endswith(".py"):
         return load_engine_class(Path(path), class_name or None)
     known = ", ".join(PROTOCOLS)
