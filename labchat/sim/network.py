@@ -293,7 +293,9 @@ class ManualNetwork(_Network):
     seconds (0.1 by default, so the chart's arrows slant), ``advance``
     lets time pass and ``advance_to_next_timer`` jumps to the earliest
     deadline. Timers that come due while time passes fire on the way, in
-    order, before the delivery that needed the time.
+    order, before the delivery that needed the time; a timer due at the very
+    instant of the arrival fires after it (the virtual network's rule: a
+    datagram that arrives exactly when a timer expires is in time).
     """
 
     def __init__(self, a: Engine, b: Engine, *, start: float = 0.0,
@@ -334,10 +336,14 @@ class ManualNetwork(_Network):
         if not seconds >= 0.0:
             raise ValueError(f"time only moves forward, got {seconds!r} seconds")
         end = self.now + seconds
+        self._pass_time(end, including_end=True)
+
+    def _pass_time(self, end: float, *, including_end: bool) -> None:
+        """Fire the timers due before ``end`` (and at ``end`` if ``including_end``), in order."""
         # Bounded: each round fires at least one due timer or stops.
         for _ in range(1_000_000):
             deadline = self.next_timer()
-            if deadline is None or deadline > end:
+            if deadline is None or deadline > end or (deadline == end and not including_end):
                 break
             self.now = max(self.now, deadline)
             self._fire_timers()
@@ -359,9 +365,13 @@ class ManualNetwork(_Network):
             raise ValueError(f"datagram {record_id} is not in flight") from None
 
     def _arrive(self, side: Side, record_id: int) -> None:
-        self.advance(self.transit)
+        # The one timing rule: an arrival at a deadline's instant is in time.
+        # Timers due strictly before the arrival fire on the way; the arrival
+        # is handled next; a timer still due at that instant fires after it.
+        self._pass_time(self.now + self.transit, including_end=False)
         self._settle(record_id, fate="delivered", arrived_at=self.now)
         self._hand_over(other(side), self.wire[record_id].payload, record_id)
+        self._fire_timers()
 
     def _transmit(self, side: Side, datagram: Outgoing, state: dict[str, object] | None) -> int:
         record_id = self._new_record(side, datagram, state=state)

@@ -169,3 +169,27 @@ def test_closing_a_step_through_closes_every_widget_model_it_made() -> None:
     assert open_widget_models() == before
     stepper.replay(["timer"])  # still a model after its widget is gone
     assert open_widget_models() == before
+
+
+@pytest.mark.parametrize("protocol", ["report", "repaired", "stop-and-wait", "go-back-n",
+                                      "selective-repeat"])
+def test_a_default_step_through_with_nothing_dropped_never_resends(protocol: str) -> None:
+    # Each message is delivered, then every reply, with the default settings:
+    # a clean round trip must never look like a loss.
+    stepper = Stepper(protocol)
+    try:
+        for text in ("hi", "there"):
+            stepper.send("A", text)
+            for _ in range(10):
+                waiting = stepper.network.in_flight()
+                if not waiting:
+                    break
+                stepper.deliver(waiting[0].id)
+        kinds = [r.kind for r in stepper.network.wire]
+        timeouts = [e.name for e in stepper.network.events["A"] if e.name == "timeout"]
+        delivered = [e.to_dict()["text"] for e in stepper.network.events["B"]
+                     if e.name == "delivered"]
+    finally:
+        stepper.close()
+    assert "resend" not in kinds and timeouts == []
+    assert delivered == ["hi", "there"]

@@ -401,3 +401,25 @@ def test_each_send_names_its_record_and_each_arrival_names_what_it_delivered() -
               if not isinstance(e, DatagramReceived | DatagramSent)]
     assert caused[0] == ("delivered", original.id)
     assert all(cause in (original.id, copies[0].id) for _, cause in caused)
+
+
+def test_an_arrival_at_a_timers_deadline_is_in_time() -> None:
+    # Timeout 0.2 s is exactly two manual transits: the ACK lands on the deadline.
+    network = ManualNetwork(TinyAck(timeout=0.2), TinyAck(timeout=0.2), transit=0.1)
+    network.send("A", "on time")
+    network.deliver(0)
+    (ack,) = network.in_flight()
+    network.deliver(ack.id)
+    assert network.now == pytest.approx(0.2)
+    assert [r.kind for r in network.wire] == ["data", "ack"]
+    assert network.next_timer() is None and named(network, "A", "timeout") == []
+
+
+def test_a_timer_due_at_an_arrivals_instant_fires_after_it() -> None:
+    # B's datagram does not stop A's timer: it is due at 0.1 and fires once the arrival is in.
+    network = ManualNetwork(TinyAck(timeout=0.1), TinyAck(timeout=5.0), transit=0.1)
+    network.send("A", "first")
+    network.send("B", "crossing")
+    network.deliver(1)
+    names = [e.name for e in network.events["A"] if e.name in ("datagram_received", "timeout")]
+    assert names == ["datagram_received", "timeout"]
