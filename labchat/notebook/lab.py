@@ -29,6 +29,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import ipywidgets as widgets
@@ -52,13 +53,14 @@ from labchat.events import (
 )
 from labchat.notebook.chart import format_state, render_svg
 from labchat.notebook.ui import close_tree, on_enter
+from labchat.pcap import save_wire
 from labchat.protocols import PROTOCOLS, ProtocolLike, create_engine, resolve_protocol
 from labchat.protocols.base import Engine
 from labchat.protocols.mismatch import can_force_mismatch
 from labchat.sim.channel import Direction, Impairment, ImpairmentModel
 from labchat.trace import SIDES, Side, WireRecord, check_side, other
 from labchat.udp import registry
-from labchat.udp.peer import UdpPeer, wait_until
+from labchat.udp.peer import UdpPeer, numeric_address, wait_until, wall_clock_offset
 from labchat.udp.relay import UdpRelay
 from labchat.udp.wirelog import WireLog
 
@@ -363,6 +365,18 @@ class ChatLab:
         """What crossed the relay so far, as the senders recorded it (kind, seq, state)."""
         with self._lock:
             return _records(self._state)
+
+    def save_pcap(self, path: str | Path) -> Path:
+        """Write what crossed the relay so far as a pcapng capture for Wireshark.
+
+        Each datagram goes from its sender's real address to the other peer's,
+        stamped with the wall-clock time it was sent; the ones the relay lost
+        or duplicated say so in their packet comment.
+        """
+        session = self._session
+        addresses = {side: numeric_address(session.peers[side].address) for side in SIDES}
+        return save_wire(path, self.records(), session.peers["A"].engine, addresses=addresses,
+                         epoch=wall_clock_offset())
 
     def chart_svg(self, last: int | None = CHART_LAST) -> str:
         """The current sequence chart as SVG text."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import html
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
@@ -27,6 +28,7 @@ from labchat.errors import LabchatError
 from labchat.events import DatagramReceived, DatagramSent, Event, MessageDelivered
 from labchat.notebook.chart import render_svg
 from labchat.notebook.ui import close_tree, on_enter
+from labchat.pcap import save_wire
 from labchat.protocols import ProtocolLike, create_engine, resolve_protocol
 from labchat.protocols.base import Engine
 from labchat.sim.network import ManualNetwork
@@ -134,6 +136,10 @@ class Stepper:
         """The messages ``side`` has handed to its user, in order."""
         return [e.text for e in self.network.events[check_side(side)]
                 if isinstance(e, MessageDelivered)]
+
+    def save_pcap(self, path: str | Path) -> Path:
+        """Write every datagram so far, in flight ones too, as a pcapng capture (virtual time)."""
+        return save_wire(path, self.network.wire, self.engines["A"])
 
     def summary(self) -> str:
         """Deterministic multi-line text: clock, each peer's state and messages, the wire."""
