@@ -247,6 +247,9 @@ local ARQ_TYPES = {
     A = { kind = "ack", fields = { "ack" }, usage = "an ACK is 'A <number>' and nothing else" },
 }
 
+-- Which number fields labchat/protocols/arq.py decode() reads first.
+local ARQ_CHECK_ORDER = { "seq", "ack", "first" }
+
 local function parse_arq(s, settings)
     -- labchat/protocols/arq.py decode and ArqEngine._skip_target's stateless checks.
     local modulus = 2 ^ settings.seq_bits
@@ -261,38 +264,42 @@ local function parse_arq(s, settings)
             return nil, shape.usage
         end
     end
-    local items = { item(F.type, 0, 1, letter) }
-    local values = {}
+    -- First the fields' places, then their values, in the order the engine
+    -- checks them, so the first complaint is the engine's own.
+    local fields = {}
     local at = #letter + 1 -- 0-based offset of the next field
     local rest = s:sub(at + 1)
     if #s == #letter then rest = nil end
     for index, name in ipairs(shape.fields) do
         if rest == nil then return nil, shape.usage end
-        local last = index == #shape.fields
-        local field, after
-        if last then
-            field, after = rest, nil
-        else
+        local field, after = rest, nil
+        if index < #shape.fields then
             local space = rest:find(" ", 1, true)
             if not space then return nil, shape.usage end
             field, after = rest:sub(1, space - 1), rest:sub(space + 1)
         end
-        if name == "text" then
-            items[#items + 1] = item(F.text, at, #field, field)
-            values.text = field
-        elseif name == "ack" then
-            local found, reason = ack_items(field, at, modulus, letter)
-            if not found then return nil, reason end
-            for _, it in ipairs(found) do items[#items + 1] = it end
-            values.ack = field
-        else
-            local value, reason = arq_number(field, name, modulus)
-            if not value then return nil, reason end
-            items[#items + 1] = item(F[name], at, #field, value)
-            values[name] = field
-        end
+        fields[name] = { text = field, at = at }
         at = at + #field + 1
         rest = after
+    end
+    local items = { item(F.type, 0, 1, letter) }
+    local values = {}
+    for _, name in ipairs(ARQ_CHECK_ORDER) do
+        local field = fields[name]
+        if field and name == "ack" then
+            local found, reason = ack_items(field.text, field.at, modulus, letter)
+            if not found then return nil, reason end
+            for _, it in ipairs(found) do items[#items + 1] = it end
+        elseif field then
+            local value, reason = arq_number(field.text, name, modulus)
+            if not value then return nil, reason end
+            items[#items + 1] = item(F[name], field.at, #field.text, value)
+        end
+        if field then values[name] = field.text end
+    end
+    if fields.text then
+        items[#items + 1] = item(F.text, fields.text.at, #fields.text.text, fields.text.text)
+        values.text = fields.text.text
     end
     if letter == "S" then
         local seq, first = tonumber(values.seq), tonumber(values.first)

@@ -117,7 +117,7 @@ def test_the_text_tshark_shows_is_what_the_sender_typed(protocol: str, tmp_path:
 GARBAGE = [b"hi -0", b"hi -0 -0", b"D 0 - hi", b"A 0", b"S 3 1 2 hi",
            b"\xff\xfehello", b"no count at all", b"hi -x", b"hi -1 -01", b"D 01 - hi",
            b"A 3 4", b"A", b"D 0", b"S 1 - hi", b"A -", b"X 1 2 hi", b"D 70000 - hi",
-           b"S 1 - 5 hi", b"x" * 1100,
+           b"S 1 - 5 hi", b"D 9 9 hi", b"S 9 9 9 hi", b"x" * 1100,
            "D 0 - می".encode()[:-1]]
 
 
