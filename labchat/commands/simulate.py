@@ -37,6 +37,11 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--jitter", type=float, default=0.0, help="extra random delay, ms")
     parser.add_argument("--interval", type=float, default=0.0,
                         help="ms between one user's messages (0: all at once)")
+    parser.add_argument("--rate", type=float, default=None, metavar="BYTES_PER_S",
+                        help="the link's rate in bytes per second (default: sending takes "
+                             "no time); reports the sender's utilization")
+    parser.add_argument("--size", type=int, default=0, metavar="BYTES",
+                        help="pad each message's text to BYTES bytes")
     parser.add_argument("--both-ways", action="store_true", help="both users send")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random impairments")
     add_setting_flag(parser)
@@ -53,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             args.protocol, args.messages, loss=args.loss, duplicate=args.duplicate,
             reorder=args.reorder, delay=args.delay / 1000, jitter=args.jitter / 1000,
             seed=args.seed, both_ways=args.both_ways, interval=args.interval / 1000,
-            settings=settings, record=args.pcap is not None,
+            rate=args.rate, size=args.size, settings=settings, record=args.pcap is not None,
         )
     except ValueError as error:
         # Unknown protocol or setting, out-of-range probability: a usage error.

@@ -18,6 +18,11 @@ How a datagram's fate is drawn (per direction, ``Impairment`` settings):
 * dropped with probability ``loss``; otherwise duplicated with probability
   ``duplicate``;
 * each delivered copy is delayed ``delay + uniform(0, jitter)`` seconds;
+* with a ``rate`` (bytes per second), a datagram of ``size`` bytes takes
+  ``size / rate`` seconds to leave, and it cannot start before the one
+  sent before it in the same direction has left (it queues behind it): its
+  delays count from when its last bit left, as in K&R 3.4.2 (L/R then the
+  propagation delay). A lost datagram occupied the link too;
 * each copy is, with probability ``reorder``, *held back* for an extra
   ``delay + jitter + REORDER_HOLD`` seconds. A held copy is therefore
   overtaken by every later datagram in the same direction that is sent less
@@ -35,7 +40,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, get_args
 
 Direction = Literal["A->B", "B->A"]
@@ -57,6 +62,7 @@ class Impairment:
     reorder: float = 0.0
     delay: float = 0.0  # seconds, the base one-way delay
     jitter: float = 0.0  # seconds, an extra uniform(0, jitter) per copy
+    rate: float | None = None  # bytes per second the link sends at; None: no time to leave
 
     def __post_init__(self) -> None:
         for name in ("loss", "duplicate", "reorder"):
@@ -67,6 +73,10 @@ class Impairment:
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0.0):
                 raise ValueError(f"{name} is a time in seconds, 0 or more, got {value!r}")
+        rate = self.rate
+        if rate is not None and not (isinstance(rate, int | float) and not isinstance(rate, bool)
+                                     and math.isfinite(rate) and rate > 0.0):
+            raise ValueError(f"rate is in bytes per second, more than 0, got {rate!r}")
 
 
 @dataclass(frozen=True)
@@ -121,6 +131,10 @@ class ImpairmentModel:
         self._drop_numbers: dict[Direction, set[int]] = {d: set() for d in DIRECTIONS}
         self._outages: list[tuple[float, float, Direction | None]] = []
         self._replay: dict[tuple[Direction, int], Decision] = {}
+        # When each direction's link has sent its last queued bit, and how long
+        # it has been busy sending in all (for the sender's utilisation).
+        self._free_at: dict[Direction, float] = dict.fromkeys(DIRECTIONS, -math.inf)
+        self._busy: dict[Direction, float] = dict.fromkeys(DIRECTIONS, 0.0)
 
     # -- settings and scripted rules ---------------------------------------------------
 
@@ -158,14 +172,22 @@ class ImpairmentModel:
         """How many datagrams have been decided ``direction`` so far."""
         return self._counts[check_direction(direction)]
 
+    def busy_time(self, direction: Direction) -> float:
+        """Seconds the ``direction`` link spent sending bits so far (0 without a rate)."""
+        return self._busy[check_direction(direction)]
+
     def recorded(self) -> list[Decision]:
         """A copy of ``decisions``."""
         return list(self.decisions)
 
     # -- deciding --------------------------------------------------------------------
 
-    def decide(self, direction: Direction, now: float) -> Decision:
-        """The fate of the next datagram sent ``direction`` at ``now``; recorded."""
+    def decide(self, direction: Direction, now: float, size: int = 0) -> Decision:
+        """The fate of the next datagram (``size`` bytes) sent ``direction`` at ``now``; recorded.
+
+        With a link rate, every delay includes the time the datagram waits
+        behind earlier ones and its own ``size / rate`` to leave.
+        """
         check_direction(direction)
         self._counts[direction] += 1
         number = self._counts[direction]
@@ -180,6 +202,9 @@ class ImpairmentModel:
         else:
             decision = self._decide(direction, number, now, u_loss, u_dup,
                                     ((j1, r1), (j2, r2)))
+            leaving = self._leave(direction, now, size)
+            if leaving:
+                decision = replace(decision, delays=tuple(leaving + d for d in decision.delays))
         if self.record:
             self.decisions.append(decision)
         return decision
@@ -210,6 +235,17 @@ class ImpairmentModel:
             delays.append(delay)
             held.append(is_held)
         return Decision(number, direction, now, action, tuple(delays), "random", tuple(held))
+
+    def _leave(self, direction: Direction, now: float, size: int) -> float:
+        """Seconds from ``now`` until the last bit of ``size`` bytes has left (0: no rate)."""
+        rate = self._impairments[direction].rate
+        if rate is None:
+            return 0.0
+        sending = size / rate
+        done = max(now, self._free_at[direction]) + sending
+        self._free_at[direction] = done
+        self._busy[direction] += sending
+        return done - now
 
     def _scripted_drop(self, direction: Direction, number: int, now: float) -> str | None:
         # Rules before chance: an outage, then a numbered drop, then "drop next".

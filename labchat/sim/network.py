@@ -39,7 +39,7 @@ from typing import Literal
 from labchat.events import DatagramReceived, DatagramSent, Event
 from labchat.protocols.base import Engine, Outgoing
 from labchat.protocols.mismatch import force_mismatch
-from labchat.sim.channel import Direction, ImpairmentModel
+from labchat.sim.channel import Direction, Impairment, ImpairmentModel
 from labchat.trace import Side, WireRecord, check_side, other
 
 Listener = Callable[[Side, Event], None]
@@ -269,7 +269,7 @@ class VirtualNetwork(_Network):
         self._order += 1
 
     def _transmit(self, side: Side, datagram: Outgoing, state: dict[str, object] | None) -> int:
-        decision = self.model.decide(direction_from(side), self.now)
+        decision = self.model.decide(direction_from(side), self.now, len(datagram.payload))
         record_id = self._new_record(side, datagram, state=state)
         if decision.action == "drop":
             self._settle(record_id, fate="dropped", cause=decision.cause)
@@ -299,12 +299,20 @@ class ManualNetwork(_Network):
     """
 
     def __init__(self, a: Engine, b: Engine, *, start: float = 0.0,
-                 transit: float = MANUAL_TRANSIT, listener: Listener | None = None) -> None:
+                 transit: float = MANUAL_TRANSIT, rate: float | None = None,
+                 listener: Listener | None = None) -> None:
+        """``rate`` (bytes per second, None: none) makes each datagram take
+        size/rate to leave its sender, queued behind the one before it in the
+        same direction; a delivery then arrives ``transit`` after it has left."""
         if not transit >= 0.0:
             raise ValueError(f"transit is a time in seconds, 0 or more, got {transit!r}")
         super().__init__(a, b, start=start, record=True, listener=listener)
         self.transit = transit
+        # The link's rate and queue live in the impairment model, as on the
+        # virtual network; here it decides nothing else (a person does).
+        self._link = ImpairmentModel(Impairment(rate=rate), record=False)
         self._in_flight: dict[int, tuple[Side, Outgoing]] = {}
+        self._left_at: dict[int, float] = {}
 
     def in_flight(self) -> list[WireRecord]:
         """The datagrams waiting for a decision, oldest first."""
@@ -318,6 +326,7 @@ class ManualNetwork(_Network):
     def drop(self, record_id: int) -> None:
         """Lose datagram ``record_id``; the clock does not move."""
         self._take(record_id)
+        self._left_at.pop(record_id, None)
         self._settle(record_id, fate="dropped", cause="manual")
 
     def duplicate(self, record_id: int) -> int:
@@ -328,6 +337,7 @@ class ManualNetwork(_Network):
         self._settle(copy_id, cause="manual")
         self._settle(record_id, cause="manual")
         self._in_flight[copy_id] = (side, datagram)
+        self._left_at[copy_id] = self._left_at.get(record_id, sent_at)
         self._arrive(side, record_id)
         return copy_id
 
@@ -368,7 +378,8 @@ class ManualNetwork(_Network):
         # The one timing rule: an arrival at a deadline's instant is in time.
         # Timers due strictly before the arrival fire on the way; the arrival
         # is handled next; a timer still due at that instant fires after it.
-        self._pass_time(self.now + self.transit, including_end=False)
+        left = self._left_at.pop(record_id, self.now)
+        self._pass_time(max(self.now, left) + self.transit, including_end=False)
         self._settle(record_id, fate="delivered", arrived_at=self.now)
         self._hand_over(other(side), self.wire[record_id].payload, record_id)
         self._fire_timers()
@@ -376,4 +387,6 @@ class ManualNetwork(_Network):
     def _transmit(self, side: Side, datagram: Outgoing, state: dict[str, object] | None) -> int:
         record_id = self._new_record(side, datagram, state=state)
         self._in_flight[record_id] = (side, datagram)
+        leaving = self._link.decide(direction_from(side), self.now, len(datagram.payload))
+        self._left_at[record_id] = self.now + (leaving.delays[0] if leaving.delays else 0.0)
         return record_id

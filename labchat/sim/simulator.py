@@ -28,6 +28,11 @@ What the numbers mean (every message text is unique, e.g. ``"A17"``):
   ``goodput``: delivered messages per virtual second (None if no time
   passed); ``overhead``: data datagrams per delivered message (None if none
   was delivered);
+* ``utilization``: with a link ``rate`` (bytes per second), the fraction
+  of ``virtual_seconds`` A's link spent putting bits on the wire (K&R
+  3.4.2's U_sender; the A->B direction, copies not counted twice); None
+  without a rate. ``size`` pads every message's text to that many bytes,
+  so datagrams have the length L of the textbook's examples;
 * ``truncated``: the run hit ``max_steps`` (a resend storm) and was cut
   short; its counts are what happened until then.
 
@@ -69,6 +74,7 @@ class Stats:
     overhead: float | None
     loss: float = 0.0
     shown_as_resend: int = 0
+    utilization: float | None = None
     truncated: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,6 +116,8 @@ def simulate(
     seed: int = 0,
     both_ways: bool = False,
     interval: float = 0.0,
+    rate: float | None = None,
+    size: int = 0,
     settings: Mapping[str, Any] | None = None,
     max_steps: int = 5_000_000,
 ) -> Stats:
@@ -118,14 +126,16 @@ def simulate(
     ``protocol`` is a rung's name, an engine class or ``FILE.py:CLASS``.
     ``interval`` is the time between one user's messages (0: all at once,
     and the protocol takes them as fast as it can); with ``both_ways`` both
-    users send the same pattern at the same times. ``settings`` go to both
+    users send the same pattern at the same times. ``rate`` is the link's
+    bytes per second both ways (None: sending takes no time); ``size`` pads
+    each message's text to that many bytes. ``settings`` go to both
     engines (timeout, window, retry limit ...). Delay and jitter are seconds.
     No datagram is kept: ``run_simulation`` keeps them, for a capture.
     """
     return run_simulation(
         protocol, messages, loss=loss, duplicate=duplicate, reorder=reorder, delay=delay,
-        jitter=jitter, seed=seed, both_ways=both_ways, interval=interval, settings=settings,
-        max_steps=max_steps, record=False,
+        jitter=jitter, seed=seed, both_ways=both_ways, interval=interval, rate=rate, size=size,
+        settings=settings, max_steps=max_steps, record=False,
     ).stats
 
 
@@ -154,6 +164,8 @@ def run_simulation(
     seed: int = 0,
     both_ways: bool = False,
     interval: float = 0.0,
+    rate: float | None = None,
+    size: int = 0,
     settings: Mapping[str, Any] | None = None,
     max_steps: int = 5_000_000,
     record: bool = True,
@@ -163,18 +175,20 @@ def run_simulation(
         raise ValueError(f"messages is a count, 0 or more, got {messages!r}")
     if not interval >= 0.0:
         raise ValueError(f"interval is a time in seconds, 0 or more, got {interval!r}")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise ValueError(f"size is a number of bytes, 0 or more, got {size!r}")
     impairment = Impairment(loss=loss, duplicate=duplicate, reorder=reorder,
-                            delay=delay, jitter=jitter)
+                            delay=delay, jitter=jitter, rate=rate)
     engine_settings = dict(settings or {})
     a = create_engine(protocol, **engine_settings)
     b = create_engine(protocol, **engine_settings)
     counter = _Counter()
-    network = VirtualNetwork(a, b, ImpairmentModel(impairment, seed=seed, record=False),
-                             record=record, listener=counter)
+    model = ImpairmentModel(impairment, seed=seed, record=False)
+    network = VirtualNetwork(a, b, model, record=record, listener=counter)
     senders: tuple[Side, ...] = ("A", "B") if both_ways else ("A",)
     for i in range(messages):
         for side in senders:
-            network.schedule_send(side, f"{side}{i}", i * interval)
+            network.schedule_send(side, f"{side}{i}".ljust(size, "."), i * interval)
     truncated = False
     try:
         network.run(max_steps=max_steps)
@@ -201,6 +215,8 @@ def run_simulation(
         overhead=data / delivered if delivered else None,
         loss=loss,
         shown_as_resend=counter.shown_as_resend,
+        utilization=(model.busy_time("A->B") / seconds
+                     if rate is not None and seconds > 0 else None),
         truncated=truncated,
     )
     return Simulation(stats, network.wire, a)

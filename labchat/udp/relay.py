@@ -229,7 +229,7 @@ class UdpRelay(Worker[WireRecord]):
         with self._lock:
             for gone in lost:
                 self._add(gone)
-            decision = self.model.decide("A->B" if side == "A" else "B->A", now)
+            decision = self.model.decide("A->B" if side == "A" else "B->A", now, len(payload))
             record_id = self._add(record)
             if decision.action == "drop":
                 self._update(record_id, fate="dropped", cause=decision.cause)

@@ -423,3 +423,15 @@ def test_a_timer_due_at_an_arrivals_instant_fires_after_it() -> None:
     network.deliver(1)
     names = [e.name for e in network.events["A"] if e.name in ("datagram_received", "timeout")]
     assert names == ["datagram_received", "timeout"]
+
+
+def test_on_a_rated_manual_link_a_delivery_waits_for_the_datagram_to_leave() -> None:
+    # 10-byte datagrams ("D0:aaaaaa", "D1:...") at 100 B/s: each takes about 0.1 s to leave.
+    network = ManualNetwork(TinyAck(timeout=9.0), TinyAck(timeout=9.0), transit=0.1, rate=100.0)
+    network.send("A", "aaaaaa")
+    network.send("A", "bbbbbb")
+    first, second = network.in_flight()
+    network.deliver(second.id)  # queued behind the first: left at 0.18, arrives at 0.28
+    assert network.wire[second.id].arrived_at == pytest.approx(0.28)
+    network.deliver(first.id)  # left long ago: arrives one transit after now
+    assert network.wire[first.id].arrived_at == pytest.approx(0.38)

@@ -10,7 +10,8 @@ import pytest
 from labchat.commands.cli import main
 from labchat.commands.simulate import rounded
 from labchat.protocols import PROTOCOLS
-from labchat.sim.simulator import Stats, simulate, sweep
+from labchat.sim.channel import Impairment, ImpairmentModel
+from labchat.sim.simulator import Stats, run_simulation, simulate, sweep
 
 from .test_network import TinyAck
 
@@ -161,3 +162,65 @@ def test_stats_are_plain_data() -> None:
     stats = simulate("report", 3)
     assert isinstance(stats, Stats)
     assert set(stats.to_dict()) >= {"protocol", "goodput", "bytes_on_wire", "gave_up"}
+
+
+# -- a link with a rate: K&R 3.4.2's utilisation ---------------------------------------
+
+KR_RATE = 1e9 / 8  # R = 1 Gb/s, in bytes per second
+KR_RTT = 0.030  # 30 ms: 15 ms of propagation each way
+
+
+def test_stop_and_wait_reproduces_the_textbooks_utilisation() -> None:
+    # L = 1000 bytes = 8000 bits: "D 0 - " and 994 bytes of text.
+    run = run_simulation("stop-and-wait", 20, delay=KR_RTT / 2, rate=KR_RATE, size=994)
+    assert {len(r.payload) for r in run.wire if r.kind == "data"} == {1000}
+    transmit = 1000 / KR_RATE  # L/R = 0.008 ms
+    utilization = run.stats.utilization
+    assert utilization == pytest.approx(transmit / (KR_RTT + transmit), rel=1e-3)
+    assert f"{utilization:.5f}" == "0.00027"  # K&R: 0.008 / 30.008
+    assert run.stats.resends == 0
+
+
+@pytest.mark.parametrize("window", [1, 4, 16, 64])
+def test_a_window_of_n_multiplies_the_utilisation_up_to_one(window: int) -> None:
+    # A slower link (L/R about 1 ms) so that a window of 64 fills the pipe; long
+    # enough that the last round trip, with nothing left to send, weighs little.
+    rate = 1_000_000.0
+    run = run_simulation("go-back-n", 3000, delay=KR_RTT / 2, rate=rate, size=994,
+                         settings={"window": window, "timeout": 1.0})
+    sizes = [len(r.payload) for r in run.wire if r.kind == "data"]
+    transmit = sum(sizes) / len(sizes) / rate
+    expected = min(1.0, window * transmit / (KR_RTT + transmit))
+    assert run.stats.utilization == pytest.approx(expected, rel=0.02)
+    assert run.stats.delivered == 3000 and run.stats.resends == 0
+
+
+def test_without_a_rate_there_is_no_utilisation_to_report() -> None:
+    assert simulate("stop-and-wait", 5).utilization is None
+
+
+def test_the_link_queues_a_burst_one_datagram_behind_the_other() -> None:
+    # Four 1000-byte datagrams at once on a 100 kB/s link: they leave 10 ms apart.
+    model = ImpairmentModel(Impairment(delay=0.005, rate=100_000.0))
+    delays = [model.decide("A->B", 0.0, 1000).delays[0] for _ in range(4)]
+    assert delays == pytest.approx([0.015, 0.025, 0.035, 0.045])
+    # The other direction has a queue of its own, and a link that fell idle starts afresh.
+    assert model.decide("B->A", 0.0, 1000).delays[0] == pytest.approx(0.015)
+    assert model.decide("A->B", 1.0, 1000).delays[0] == pytest.approx(0.015)
+    assert model.busy_time("A->B") == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize("rate", [0, -5.0, float("inf"), float("nan")])
+def test_a_rate_is_a_positive_number_of_bytes_per_second(rate: float) -> None:
+    with pytest.raises(ValueError, match="rate is in bytes per second"):
+        Impairment(rate=rate)
+
+
+def test_the_command_reports_the_utilization_of_a_rated_link(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--protocol", "stop-and-wait", "--messages", "10", "--delay", "15",
+                 "--rate", "125000000", "--size", "994", "--json"]) == 0
+    utilization = json.loads(capsys.readouterr().out)["utilization"]
+    assert utilization == pytest.approx(0.008 / 30.008, rel=1e-3)
+    assert main(["simulate", "--protocol", "stop-and-wait", "--messages", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["utilization"] is None
