@@ -27,6 +27,7 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager, nullco
 from types import TracebackType
 from typing import Any, TypeAlias
 
+from labchat import voice
 from labchat.commands.pipe_lines import pipe_lines
 from labchat.commands.protocol_flag import add_protocol_flag
 from labchat.commands.settings import add_setting_flag, engine_settings
@@ -37,12 +38,8 @@ from labchat.events import (
     DatagramReceived,
     DatagramRejected,
     Event,
-    GaveUp,
     MessageDelivered,
-    MessageRetransmitted,
-    MismatchForced,
     ResendReceived,
-    ResendStarted,
 )
 from labchat.protocols import create_engine
 from labchat.udp.peer import Address, UdpPeer, format_address, parse_address
@@ -325,23 +322,8 @@ class HumanView:
         return self.describe(item)
 
     def describe(self, event: Event) -> str:
-        peer = self.peer_name
-        match event:
-            case MessageDelivered(text=text):
-                return f"{peer}: {text}"
-            case ResendReceived(text=text):
-                return f"{peer} (resent): {text}"
-            case ResendStarted(carried=carried, expected=expected, messages=messages):
-                return (f"* {peer} counted {carried} of our messages, we sent {expected}: "
-                        f"resending all {messages}")
-            case MessageRetransmitted(text=text, seq=seq):
-                return f"* resent #{seq}: {text}"
-            case MismatchForced(carried=carried, true_count=true_count):
-                return f"* sent with a wrong count: {carried} instead of {true_count}"
-            case DatagramRejected(reason=reason, preview=preview):
-                return f"rejected a datagram from {self._last_source}: {reason} ({preview!r})"
-            case GaveUp(text=text, attempts=attempts):
-                return f"* gave up after {attempts} attempts: {text}"
-        fields = {k: v for k, v in event.to_dict().items() if k not in ("event", "at")}
-        details = ", ".join(f"{key}={value}" for key, value in fields.items())
-        return f"* {event.name}: {details}"
+        words = voice.words_for(event, voice.Speakers(me=voice.label("we"), peer=self.peer_name,
+                                                      source=self._last_source))
+        if isinstance(event, MessageDelivered | ResendReceived | DatagramRejected):
+            return words.chat or words.note  # what the peer sent, or failed to: no marker
+        return f"* {words.chat or words.note}"

@@ -32,19 +32,9 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from labchat import voice
 from labchat.events import (
-    AckReceived,
-    DatagramRejected,
-    DuplicateDiscarded,
-    EngineFailed,
     Event,
-    GaveUp,
-    MessageDelivered,
-    MismatchForced,
-    ResendReceived,
-    ResendStarted,
-    TimerExpired,
-    TransportFailed,
 )
 from labchat.trace import SIDES, Side, WireRecord
 
@@ -76,9 +66,7 @@ STATE_COLOUR = "#8c564b"
 # -- helpers for callers ----------------------------------------------------------
 
 
-def format_state(state: Mapping[str, object]) -> str:
-    """``{"sent": 2, "last carried": 1}`` -> ``"sent=2, last carried=1"``."""
-    return ", ".join(f"{key}={_short(value)}" for key, value in state.items())
+format_state = voice.format_state
 
 
 #: The state variables a chart shows beside its lifelines, from every rung's
@@ -102,27 +90,7 @@ def chart_state(state: Mapping[str, object]) -> str:
 
 def event_note(event: Event) -> str | None:
     """The one-line note a chart shows for ``event``, or None if the arrows say it all."""
-    if isinstance(event, MessageDelivered):
-        return f"delivered {event.text!r} (#{event.seq})"
-    if isinstance(event, ResendReceived):
-        return f"shown, not counted: {event.text!r}"
-    if isinstance(event, DatagramRejected):
-        return f"rejected: {event.reason}"
-    if isinstance(event, ResendStarted):
-        return f"count {event.carried} != {event.expected}: resend all {event.messages}"
-    if isinstance(event, DuplicateDiscarded):
-        return f"duplicate of #{event.seq} discarded"
-    if isinstance(event, AckReceived):
-        return f"acked {_ranges(event.acked)}" if event.acked else None
-    if isinstance(event, TimerExpired):
-        return f"timeout #{event.seq} after {event.timeout:g} s"
-    if isinstance(event, GaveUp):
-        return f"GAVE UP on {event.text!r} (#{event.seq})"
-    if isinstance(event, MismatchForced):
-        return f"forced wrong count {event.carried} (true {event.true_count})"
-    if isinstance(event, TransportFailed | EngineFailed):
-        return f"error: {event.to_dict().get('reason') or event.to_dict().get('error')}"
-    return None
+    return voice.chart_note(event)
 
 
 def original_of(record: WireRecord, earlier: Sequence[WireRecord]) -> int | None:
@@ -229,9 +197,9 @@ def render_svg(
         *_legend(),
     ]
     if hidden:
-        head.append(_text(6, 30, f"{hidden} earlier datagrams not shown", fill="#999999"))
+        head.append(_text(6, 30, voice.chart_hidden(hidden), fill="#999999"))
     if not ordered:
-        head.append(_text(WIDTH / 2, TOP + 10, "no datagrams yet", fill="#999999",
+        head.append(_text(WIDTH / 2, TOP + 10, voice.chart_empty(), fill="#999999",
                           anchor="middle"))
     for side, name in zip(SIDES, names, strict=True):
         x = LIFELINE_X[side]
@@ -385,7 +353,7 @@ def _arrow(record: WireRecord, y1: float, y2: float | None, original: int | None
     else:
         parts.append(f'<circle class="labchat-in-flight" cx="{xe:.1f}" cy="{ye:.1f}" r="3" '
                      f'fill="#ffffff" stroke="{colour}"/>')
-    label = _cut(record.label or record.kind, LABEL_CHARS)
+    label = voice.label_of(record, LABEL_CHARS)
     lx = x1 + (xe - x1) * 0.5
     ly = y1 + (ye - y1) * 0.5 - 3
     parts.append(_text(lx, ly, label, fill=colour, anchor="middle"))
@@ -449,12 +417,12 @@ def _legend() -> list[str]:
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         out.append(f'<line x1="{x:.1f}" y1="12" x2="{x + 24:.1f}" y2="12" stroke="{colour}" '
                    f'stroke-width="1.6"{dash_attr}/>')
-        out.append(_text(x + 28, 15, name, fill=colour))
-        x += 34 + 7 * len(name)
+        out.append(_text(x + 28, 15, voice.kind_name(name), fill=colour))
+        x += 34 + 7 * len(voice.kind_name(name))
     out.append(f'<g stroke="#d62728" stroke-width="2"><line x1="{x + 2:.1f}" y1="8" '
                f'x2="{x + 10:.1f}" y2="16"/><line x1="{x + 2:.1f}" y1="16" x2="{x + 10:.1f}" '
                'y2="8"/></g>')
-    out.append(_text(x + 14, 15, "lost", fill="#d62728"))
+    out.append(_text(x + 14, 15, voice.chart_legend_lost(), fill="#d62728"))
     out.append("</g>")
     return out
 
@@ -472,26 +440,11 @@ def _text(x: float, y: float, text: str, *, fill: str = "#000000", anchor: str =
 
 
 def _describe(record: WireRecord) -> str:
-    parts = [f"#{record.id} {record.source}->{record.destination} {record.kind}: "
-             f"{record.label or record.kind}", f"sent t={record.sent_at:.3f}"]
-    if record.arrived_at is not None:
-        parts.append(f"arrived t={record.arrived_at:.3f}")
-    parts.append(record.fate.replace("_", " ") + (f" ({record.cause})" if record.cause else ""))
-    if record.copy_of is not None:
-        parts.append(f"copy of #{record.copy_of}")
-    return ", ".join(parts)
+    return voice.record_title(record)
 
 
 def _summary(records: Sequence[WireRecord]) -> str:
-    kinds: dict[str, int] = {}
-    for record in records:
-        kind = "duplicate" if record.copy_of is not None else record.kind
-        kinds[kind] = kinds.get(kind, 0) + 1
-    dropped = sum(1 for r in records if r.fate == "dropped")
-    in_flight = sum(1 for r in records if r.fate == "in_flight")
-    detail = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
-    text = f"{len(records)} datagrams" + (f" ({detail})" if detail else "")
-    return text + f", {dropped} lost, {in_flight} in flight"
+    return voice.wire_summary(records)
 
 
 def _wrap(text: str) -> list[str]:
@@ -511,20 +464,6 @@ def _wrap(text: str) -> list[str]:
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _short(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, list | tuple) and len(value) > 6:
-        return f"[{', '.join(map(str, value[:5]))}, … {len(value)} items]"
-    return str(value)
-
-
-def _ranges(numbers: Sequence[int]) -> str:
-    if len(numbers) > 1 and list(numbers) == list(range(numbers[0], numbers[-1] + 1)):
-        return f"{numbers[0]}-{numbers[-1]}"
-    return ",".join(map(str, numbers))
 
 
 def _esc(text: str) -> str:

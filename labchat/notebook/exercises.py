@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from labchat import voice
 from labchat.events import (
     AckReceived,
     DatagramReceived,
@@ -69,20 +70,21 @@ class Feedback:
 
     def __str__(self) -> str:
         if self.passed:
-            return f"{self.exercise}: all {self.total} scenarios pass."
-        lines = [f"{self.exercise}: {len(self.failures)} of {self.total} scenarios fail."]
+            return voice.feedback_all_pass(self.exercise, self.total)
+        lines = [voice.feedback_fail(self.exercise, len(self.failures), self.total)]
         for failure in self.failures[:SHOWN_FAILURES]:
             call = f"{self.function}({_arguments(failure.scenario.args)})"
-            lines.append(f"- scenario {failure.number}: {failure.scenario.story}")
+            lines.append(voice.feedback_scenario(failure.number, failure.scenario.story))
             if failure.raised:
-                lines.append(f"    {call} raised {failure.raised}")
-                lines.append(f"    expected {failure.scenario.expected!r}")
+                lines.append(voice.feedback_raised(call, failure.raised))
+                lines.append(voice.feedback_expected(failure.scenario.expected, answered=False))
             else:
                 lines.append(f"    {call}")
-                lines.append(f"    expected {failure.scenario.expected!r}, got {failure.got!r}")
+                lines.append(voice.feedback_expected(failure.scenario.expected, failure.got,
+                                                     answered=True))
         hidden = len(self.failures) - SHOWN_FAILURES
         if hidden > 0:
-            lines.append(f"... and {hidden} more.")
+            lines.append(voice.feedback_more(hidden))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -102,7 +104,7 @@ def run_check(exercise: str, function_name: str, student: Callable[..., Any],
     say) so harmless differences of type do not fail a correct rule.
     """
     if not callable(student):
-        raise TypeError(f"pass your function itself, not {type(student).__name__}")
+        raise TypeError(voice.feedback_not_a_function(type(student).__name__))
     failures = []
     for number, scenario in enumerate(scenarios, start=1):
         try:
@@ -212,8 +214,8 @@ def _harvest_all(protocol: str) -> list[Arrival]:
 
 
 def _story(arrival: Arrival) -> str:
-    copy = ", a copy made by the network" if arrival.record.copy_of is not None else ""
-    return f"run {arrival.seed}: {arrival.record.label!r} arrives{copy}"
+    return voice.story_arrives(arrival.seed, arrival.record.label,
+                               copy=arrival.record.copy_of is not None)
 
 
 # -- exercise 1: the Go-Back-N receiver ----------------------------------------------
@@ -244,8 +246,8 @@ def check_gbn_receiver(student: Callable[[int, int], Any]) -> Feedback:
     ``"deliver"`` or ``"discard"``, and the number the receiver acknowledges
     after this arrival, or None when it sends no ACK.
     """
-    return run_check("Go-Back-N receiver", "receive", student, gbn_receiver_scenarios(),
-                     _as_tuple)
+    return run_check(voice.exercise_name("gbn_receiver"), "receive", student,
+                     gbn_receiver_scenarios(), _as_tuple)
 
 
 # -- exercise 2: the Go-Back-N sender and a cumulative ACK ---------------------------
@@ -275,7 +277,8 @@ def check_gbn_sender(student: Callable[[int, int, int], Any]) -> Feedback:
     message up to and including ``ack``). Return the numbers this ACK newly
     acknowledges, oldest first, or ``()`` if none.
     """
-    return run_check("Go-Back-N sender", "on_ack", student, gbn_sender_scenarios(), _as_set)
+    return run_check(voice.exercise_name("gbn_sender"), "on_ack", student,
+                     gbn_sender_scenarios(), _as_set)
 
 
 # -- exercise 3: the retransmission timeout and its backoff --------------------------
@@ -300,7 +303,7 @@ def backoff_scenarios() -> list[Scenario]:
                 break
         waited = [_rounded(e.timeout) for e in network.events["A"] if isinstance(e, TimerExpired)]
         scenarios.append(Scenario(
-            story="one message, every datagram lost, until the sender gives up",
+            story=voice.story_all_lost(),
             args={"timeout": timeout, "max_timeout": max_timeout, "max_retries": max_retries},
             expected=waited,
         ))
@@ -315,7 +318,7 @@ def check_backoff(student: Callable[[float, float, int], Any]) -> Feedback:
     every expiry but never exceeds ``max_timeout``, and after ``max_retries``
     retransmissions the next expiry gives the message up.
     """
-    return run_check("Retransmission backoff", "timeouts", student, backoff_scenarios(),
+    return run_check(voice.exercise_name("backoff"), "timeouts", student, backoff_scenarios(),
                      _as_timeouts)
 
 

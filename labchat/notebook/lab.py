@@ -30,26 +30,16 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import ipywidgets as widgets
 
+from labchat import voice
 from labchat.errors import LabchatError
 from labchat.events import (
     DatagramReceived,
-    DatagramRejected,
     DatagramSent,
-    DuplicateDiscarded,
-    EngineFailed,
     Event,
-    GaveUp,
-    MessageDelivered,
-    MessageSent,
-    MismatchForced,
-    ResendReceived,
-    ResendStarted,
-    TimerExpired,
-    TransportFailed,
 )
 from labchat.notebook.chart import format_state, render_svg
 from labchat.notebook.ui import close_tree, on_enter
@@ -96,31 +86,10 @@ _LINE_STYLE: dict[LineKind, str] = {
 
 def line_for(event: Event, me: str, peer: str) -> Line | None:
     """What a chat panel shows for one of its engine's events (None: nothing)."""
-    if isinstance(event, MessageSent):
-        return Line("sent", f"{me}: {event.text}")
-    if isinstance(event, MessageDelivered):
-        return Line("new", f"{peer}: {event.text}")
-    if isinstance(event, ResendReceived):
-        return Line("resent", f"{peer}: {event.text}  (resent)")
-    if isinstance(event, DuplicateDiscarded):
-        return Line("resent", f"message #{event.seq} arrived again: discarded")
-    if isinstance(event, DatagramRejected):
-        return Line("rejected", f"rejected datagram ({event.reason}): {event.preview}")
-    if isinstance(event, ResendStarted):
-        return Line("note", f"{peer} carried count {event.carried}, {me} sent {event.expected}: "
-                            f"resending all {event.messages}")
-    if isinstance(event, MismatchForced):
-        return Line("note", f"mismatch forced: that datagram carried {event.carried} "
-                            f"instead of {event.true_count}")
-    if isinstance(event, TimerExpired):
-        return Line("note", f"timer expired for message #{event.seq}")
-    if isinstance(event, GaveUp):
-        return Line("error", f"gave up on {event.text!r} after {event.attempts} attempts")
-    if isinstance(event, TransportFailed):
-        return Line("error", f"network error: {event.reason}")
-    if isinstance(event, EngineFailed):
-        return Line("error", f"internal error: {event.error}")
-    return None
+    words = voice.chat_line(event, voice.Speakers(me, peer))
+    if words is None or words.chat is None:
+        return None
+    return Line(cast(LineKind, words.tone), words.chat)
 
 
 class PeerPanel:
@@ -135,10 +104,10 @@ class PeerPanel:
         self.messages.add_class("labchat-messages")
         self.counters = widgets.HTML()
         self.counters.add_class("labchat-counters")
-        self.input = widgets.Text(placeholder="type a message, Enter sends",
+        self.input = widgets.Text(placeholder=voice.label("message_placeholder"),
                                   layout=widgets.Layout(width="70%"))
         self.input.add_class("labchat-input")
-        self.send_button = widgets.Button(description="Send", button_style="primary")
+        self.send_button = widgets.Button(description=voice.label("send"), button_style="primary")
         self.send_button.add_class("labchat-send")
         self.send_button.on_click(lambda _button: self.submit())
         on_enter(self.input, self.submit)
@@ -161,7 +130,7 @@ class PeerPanel:
     def show(self, lines: list[Line], state: dict[str, object]) -> None:
         """Re-render the message list and counters (from the lab's render thread)."""
         body = "".join(line.html() for line in lines) or (
-            '<div style="color:#999999">no messages yet</div>')
+            f'<div style="color:#999999">{html.escape(voice.label("no_messages"))}</div>')
         self.messages.value = (f'<div style="height:220px;overflow-y:auto;'
                                f'font-family:monospace">{body}</div>')
         self.counters.value = html.escape(format_state(state) or "-")
@@ -312,7 +281,7 @@ class ChatLab:
         try:
             self._session.peers[side].force_mismatch()
         except LabchatError as error:
-            self._add_line(side, Line("error", f"cannot force a mismatch: {error}"))
+            self._add_line(side, Line("error", voice.label("cannot_mismatch", error=error)))
 
     def wait_until_quiet(self, timeout: float = 5.0) -> bool:
         """Block until nothing is on its way and the panels show it all; bounded.
@@ -346,19 +315,18 @@ class ChatLab:
             lines = {side: list(self._state.lines[side]) for side in SIDES}
             states = {side: dict(self._state.snapshot[side]) for side in SIDES}
             records = _records(self._state)
-        peer = ("" if self._peer_engine is None
-                else f", {self.names[1]} runs {self._peer_engine.protocol}")
-        out = [f"protocol {self.protocol}{peer}, seed {self.seed_box.value}"]
+        peer = None if self._peer_engine is None else (self.names[1],
+                                                       self._peer_engine.protocol)
+        out = [voice.lab_heading(self.protocol, self.seed_box.value, peer)]
         for side, name in zip(SIDES, self.names, strict=True):
             out.append(f"{name}: {format_state(states[side])}")
             out.extend(f"  [{line.kind}] {line.text}" for line in lines[side])
         for side in SIDES:
             sent = [r for r in records if r.source == side]
             kinds = Counter(r.kind for r in sent if r.copy_of is None)
-            out.append(f"wire {side}->{other(side)}: {len(sent)} datagrams ("
-                       + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-                       + f"), {sum(r.fate == 'dropped' for r in sent)} lost, "
-                       + f"{sum(r.copy_of is not None for r in sent)} duplicated")
+            out.append(voice.wire_direction(side, other(side), len(sent), kinds,
+                                            sum(r.fate == "dropped" for r in sent),
+                                            sum(r.copy_of is not None for r in sent)))
         return "\n".join(out)
 
     def records(self) -> list[WireRecord]:
@@ -444,29 +412,31 @@ class ChatLab:
 
         a_name, b_name = self.names
         buttons = [
-            button(f"drop next {a_name}→{b_name}", "labchat-drop-a-b",
+            button(voice.label("drop_next", source=a_name, destination=b_name), "labchat-drop-a-b",
                    lambda: self.drop_next("A->B")),
-            button(f"drop next {b_name}→{a_name}", "labchat-drop-b-a",
+            button(voice.label("drop_next", source=b_name, destination=a_name), "labchat-drop-b-a",
                    lambda: self.drop_next("B->A")),
-            button(f"mismatch {a_name}", "labchat-mismatch-a", lambda: self.force_mismatch("A")),
-            button(f"mismatch {b_name}", "labchat-mismatch-b", lambda: self.force_mismatch("B")),
+            button(voice.label("mismatch", name=a_name), "labchat-mismatch-a",
+                   lambda: self.force_mismatch("A")),
+            button(voice.label("mismatch", name=b_name), "labchat-mismatch-b",
+                   lambda: self.force_mismatch("B")),
         ]
         self.mismatch_buttons = buttons[2:]
         style = {"description_width": "70px"}
-        self.loss = widgets.FloatSlider(0.0, min=0.0, max=1.0, step=0.05, description="loss",
-                                        style=style)
+        self.loss = widgets.FloatSlider(0.0, min=0.0, max=1.0, step=0.05,
+                                        description=voice.label("loss"), style=style)
         self.loss.add_class("labchat-loss")
         self.duplicate = widgets.FloatSlider(0.0, min=0.0, max=1.0, step=0.05,
-                                             description="duplicate", style=style)
+                                             description=voice.label("duplicate"), style=style)
         self.duplicate.add_class("labchat-duplicate")
         self.delay = widgets.FloatSlider(0.0, min=0.0, max=1.0, step=0.05,
-                                         description="delay (s)", style=style)
+                                         description=voice.label("delay"), style=style)
         self.delay.add_class("labchat-delay")
-        self.seed_box = widgets.IntText(seed, description="seed", style=style,
+        self.seed_box = widgets.IntText(seed, description=voice.label("seed"), style=style,
                                         layout=widgets.Layout(width="160px"))
         self.seed_box.add_class("labchat-seed")
         self.protocol_chooser = widgets.Dropdown(options=list(self._choices), value=protocol,
-                                                 description="protocol", style=style)
+                                                 description=voice.label("protocol"), style=style)
         self.protocol_chooser.add_class("labchat-protocol")
         for slider in (self.loss, self.duplicate, self.delay):
             slider.observe(lambda _change: self._apply_impairment(), names="value")
@@ -516,8 +486,8 @@ class ChatLab:
         for side, mismatch in zip(SIDES, self.mismatch_buttons, strict=True):
             falsifiable = can_force_mismatch(engines[side])
             mismatch.disabled = not falsifiable
-            mismatch.tooltip = (mismatch.description if falsifiable else
-                                f"the {engines[side].protocol!r} protocol has no count to falsify")
+            mismatch.tooltip = (mismatch.description if falsifiable else voice.label(
+                "no_count_to_falsify", protocol=engines[side].protocol))
         session = _Session(engines, int(self.seed_box.value), self._impairment(),
                            self._generation, self._on_event, self._on_record)
         # Each peer takes its own lock to snapshot: never ask it while holding
@@ -538,7 +508,7 @@ class ChatLab:
         try:
             self._session.peers[side].send(text)
         except (LabchatError, RuntimeError) as error:
-            self._add_line(side, Line("error", f"not sent: {error}"))
+            self._add_line(side, Line("error", voice.label("not_sent", error=error)))
 
     def _add_line(self, side: Side, line: Line) -> None:
         with self._changed:

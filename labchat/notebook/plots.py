@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from matplotlib.figure import Figure
 
+from labchat import voice
 from labchat.events import Event, MessageDelivered
 from labchat.protocols.arq import DEFAULT_WINDOW as GO_BACK_N_WINDOW
 from labchat.trace import Side
@@ -92,16 +93,17 @@ def plot_overhead(stats: Sequence[Stats], *, window: int = GO_BACK_N_WINDOW) -> 
         colour = f"C{index}"
         measured = [(row.loss, row.overhead) for row in rows if row.overhead is not None]
         axes.plot([x for x, _ in measured], [y for _, y in measured],
-                  _MARKERS[index % len(_MARKERS)], color=colour, label=f"{protocol} (measured)")
+                  _MARKERS[index % len(_MARKERS)], color=colour,
+                  label=voice.label("measured", protocol=protocol))
         expected = [(row.loss, expected_overhead(protocol, row.loss, window=window))
                     for row in rows]
         lines = [(x, y) for x, y in expected if y is not None]
         if lines:
             axes.plot([x for x, _ in lines], [y for _, y in lines], "--", color=colour,
-                      label=f"{protocol} (expected)")
-    axes.set_xlabel("loss rate p (each direction)")
-    axes.set_ylabel("data datagrams per delivered message")
-    axes.set_title("Cost of reliability: measured vs textbook")
+                      label=voice.label("expected", protocol=protocol))
+    axes.set_xlabel(voice.label("loss_axis"))
+    axes.set_ylabel(voice.label("overhead_axis"))
+    axes.set_title(voice.label("overhead_title"))
     axes.grid(True, alpha=0.3)
     axes.legend(fontsize="small")
     return figure
@@ -115,9 +117,9 @@ def plot_goodput(stats: Sequence[Stats]) -> Figure:
         points = [(row.loss, row.goodput) for row in rows if row.goodput is not None]
         axes.plot([x for x, _ in points], [y for _, y in points],
                   marker=_MARKERS[index % len(_MARKERS)], color=f"C{index}", label=protocol)
-    axes.set_xlabel("loss rate p (each direction)")
-    axes.set_ylabel("goodput (messages per virtual second)")
-    axes.set_title("Goodput vs loss")
+    axes.set_xlabel(voice.label("loss_axis"))
+    axes.set_ylabel(voice.label("goodput_axis"))
+    axes.set_title(voice.label("goodput_title"))
     axes.grid(True, alpha=0.3)
     axes.legend(fontsize="small")
     return figure
@@ -129,9 +131,10 @@ def sweep_table(stats: Sequence[Stats], *, window: int = GO_BACK_N_WINDOW) -> st
     This is what a notebook prints for nbval to compare: deterministic for a
     seeded sweep, independent of fonts and matplotlib versions.
     """
-    header = (f"{'protocol':<17} {'loss':>5} {'delivered':>9} {'gave up':>7} "
-              f"{'data':>6} {'resends':>7} {'acks':>6} {'overhead':>8} {'expected':>8} "
-              f"{'goodput':>8}")
+    c = voice.column
+    header = (f"{c('protocol'):<17} {c('loss'):>5} {c('delivered'):>9} {c('gave up'):>7} "
+              f"{c('data'):>6} {c('resends'):>7} {c('acks'):>6} {c('overhead'):>8} "
+              f"{c('expected'):>8} {c('goodput'):>8}")
     lines = [header, "-" * len(header)]
     for protocol, rows in _group(stats).items():
         for row in rows:
@@ -166,8 +169,9 @@ def counts_table(networks: Mapping[str, RanNetwork]) -> str:
     run: a ``VirtualNetwork`` or a ``ManualNetwork``. Deterministic text, for
     a notebook to print side by side.
     """
-    header = (f"{'protocol':<17} {'data':>5} {'resends':>7} {'acks':>5} {'seconds':>8}  "
-              "delivered by B (in order)")
+    c = voice.column
+    header = (f"{c('protocol'):<17} {c('data'):>5} {c('resends'):>7} {c('acks'):>5} "
+              f"{c('seconds'):>8}  {voice.label('delivered_by_b')}")
     lines = [header, "-" * len(header)]
     for label, network in networks.items():
         sent = network.sent_by_kind
@@ -175,11 +179,11 @@ def counts_table(networks: Mapping[str, RanNetwork]) -> str:
                      if isinstance(e, MessageDelivered)]
         data = sent["data"] + sent["resend"]
         lines.append(f"{label:<17} {data:>5} {sent['resend']:>7} {sent['ack']:>5} "
-                     f"{network.now:>8.3f}  {' '.join(delivered)}")
+                     f"{network.now:>8.3f}  {' '.join(map(voice.user_text, delivered))}")
     return "\n".join(lines)
 
 
-def progress_bar(total: int, description: str = "sweep") -> tuple[Any, Callable[..., None]]:
+def progress_bar(total: int, description: str | None = None) -> tuple[Any, Callable[..., None]]:
     """An ``ipywidgets.IntProgress`` and a callback for ``sweep(progress=...)``.
 
     The sweep runs on the kernel's main thread and calls the callback between
@@ -189,7 +193,8 @@ def progress_bar(total: int, description: str = "sweep") -> tuple[Any, Callable[
     """
     import ipywidgets  # imported here: plots and tables work without a kernel
 
-    bar = ipywidgets.IntProgress(value=0, min=0, max=max(total, 1), description=description)
+    bar = ipywidgets.IntProgress(value=0, min=0, max=max(total, 1),
+                                 description=description or voice.label("sweep"))
     bar.add_class("labchat-progress")
 
     def update(done: int, *_: object) -> None:

@@ -24,8 +24,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from labchat import voice
 from labchat.errors import LabchatError
-from labchat.events import DatagramReceived, DatagramSent, Event, MessageDelivered
+from labchat.events import DatagramReceived, DatagramSent, MessageDelivered
 from labchat.notebook.chart import render_svg
 from labchat.notebook.ui import close_tree, on_enter
 from labchat.pcap import save_wire
@@ -79,41 +80,40 @@ class Stepper:
         """Peer ``side`` sends ``text`` (a local error, e.g. too long, is raised)."""
         side = check_side(side)
         self.network.send(side, text)
-        self._record(f"send {side} {text}", f"{side} sends {text!r}")
+        self._record(f"send {side} {text}", voice.step_send(side, text))
 
     def force_mismatch(self, side: Side) -> None:
         """The report's test: ``side``'s next datagram carries a wrong count."""
         side = check_side(side)
         self.network.force_mismatch(side)
-        self._record(f"mismatch {side}", f"{side} will carry a wrong count")
+        self._record(f"mismatch {side}", voice.step_mismatch(side))
 
     def deliver(self, datagram_id: int) -> None:
         """Hand datagram ``datagram_id`` (in flight) to its destination."""
         record = self._in_flight(datagram_id)
         self.network.deliver(datagram_id)
-        self._record(f"deliver {datagram_id}", f"deliver {_describe(record)}")
+        self._record(f"deliver {datagram_id}", voice.step_deliver(record))
 
     def drop(self, datagram_id: int) -> None:
         """Lose datagram ``datagram_id``."""
         record = self._in_flight(datagram_id)
         self.network.drop(datagram_id)
-        self._record(f"drop {datagram_id}", f"drop {_describe(record)}")
+        self._record(f"drop {datagram_id}", voice.step_drop(record))
 
     def duplicate(self, datagram_id: int) -> None:
         """Make the network copy datagram ``datagram_id``; both copies stay in flight."""
         record = self._in_flight(datagram_id)
         self.network.duplicate(datagram_id)
-        self._record(f"duplicate {datagram_id}",
-                     f"duplicate {_describe(record)}: one copy delivered, one stays in flight")
+        self._record(f"duplicate {datagram_id}", voice.step_duplicate(record))
 
     def next_timer(self) -> bool:
         """Advance the clock to the earliest pending timer and fire it; False if none."""
         deadline = self.network.next_timer()
         if deadline is None:
-            self._note("no timer pending")
+            self._note(voice.step_no_timer())
             return False
         self.network.advance_to_next_timer()
-        self._record("timer", f"clock advances to the timer at t={deadline:.3f}")
+        self._record("timer", voice.step_timer(deadline))
         return True
 
     def replay(self, steps: Iterable[str]) -> None:
@@ -143,19 +143,18 @@ class Stepper:
 
     def summary(self) -> str:
         """Deterministic multi-line text: clock, each peer's state and messages, the wire."""
-        lines = [f"{self.protocol} at t={self.network.now:.3f}, {len(self.steps)} steps"]
+        lines = [voice.step_heading(self.protocol, self.network.now, len(self.steps))]
         for side in SIDES:
             state = ", ".join(f"{k}={v}" for k, v in self.engines[side].snapshot().items())
             lines.append(f"{side}: {state}")
-            lines.append(f"{side} delivered: {self.delivered(side)}")
+            lines.append(voice.step_delivered(side, self.delivered(side)))
         wire = self.network.wire
         fates = {fate: sum(1 for r in wire if r.fate == fate)
                  for fate in ("delivered", "dropped", "in_flight")}
-        lines.append(f"wire: {len(wire)} datagrams, " + ", ".join(
-            f"{count} {fate.replace('_', ' ')}" for fate, count in fates.items()))
-        lines.extend(f"  in flight: {_describe(r)}" for r in self.in_flight())
+        lines.append(voice.step_wire(len(wire), fates))
+        lines.extend("  " + voice.step_in_flight(r) for r in self.in_flight())
         deadline = self.network.next_timer()
-        lines.append("next timer: " + ("none" if deadline is None else f"t={deadline:.3f}"))
+        lines.append(voice.step_next_timer(deadline))
         return "\n".join(lines)
 
     @property
@@ -195,17 +194,16 @@ class Stepper:
             elif verb == "timer" and len(words) == 1:
                 self.next_timer()
             else:
-                raise StepError("expected 'send A|B <text>', 'mismatch A|B', "
-                                "'deliver|drop|duplicate <id>' or 'timer'")
+                raise StepError(voice.step_usage())
         except (ValueError, LabchatError) as error:  # StepError is a ValueError
-            raise StepError(f"step {number} ({line!r}): {error}") from None
+            raise StepError(voice.step_bad_line(number, line, error)) from None
 
     def _in_flight(self, datagram_id: int) -> WireRecord:
         for record in self.network.in_flight():
             if record.id == datagram_id:
                 return record
-        waiting = ", ".join(str(r.id) for r in self.network.in_flight()) or "none"
-        raise StepError(f"datagram {datagram_id} is not in flight (in flight: {waiting})")
+        waiting = [r.id for r in self.network.in_flight()]
+        raise StepError(voice.step_not_in_flight(datagram_id, waiting))
 
     def _record(self, step: str, what: str) -> None:
         self.steps.append(step)
@@ -218,10 +216,10 @@ class Stepper:
             events = self.network.events[side]
             for event in events[self._seen_events[side]:]:
                 if not isinstance(event, _WIRE_EVENTS):
-                    self.log.append(f"    {side}: {_event_text(event)}")
+                    self.log.append(f"    {side}: {voice.narration(event)}")
             self._seen_events[side] = len(events)
         for record in self.network.wire[self._seen_wire:]:
-            self.log.append(f"    new in flight: {_describe(record)}")
+            self.log.append("    " + voice.step_new_in_flight(record))
         self._seen_wire = len(self.network.wire)
         self._refresh()
 
@@ -233,9 +231,9 @@ class Stepper:
         self._messages: dict[Side, widgets.HTML] = {}
         panels = []
         for side in SIDES:
-            box = widgets.Text(placeholder=f"message from {side}")
+            box = widgets.Text(placeholder=voice.label("message_from", side=side))
             box.add_class("labchat-input")
-            button = widgets.Button(description=f"{side} sends")
+            button = widgets.Button(description=voice.label("side_sends", side=side))
             button.add_class("labchat-send")
             button.on_click(lambda _b, s=side: self._send_from_box(s))
             on_enter(box, functools.partial(self._send_from_box, side))
@@ -244,14 +242,14 @@ class Stepper:
             state.add_class(f"labchat-state-{side}")
             messages = widgets.HTML()
             messages.add_class("labchat-messages")
-            panel = widgets.VBox([widgets.HTML(f"<b>peer {side}</b>"),
-                                  widgets.HBox([box, button]), state, messages])
+            title = widgets.HTML(f"<b>{html.escape(voice.label('peer', side=side))}</b>")
+            panel = widgets.VBox([title, widgets.HBox([box, button]), state, messages])
             panel.add_class("labchat-peer")
             panel.add_class(f"labchat-peer-{side}")
             panels.append(panel)
             self._inputs[side], self._states[side], self._messages[side] = box, state, messages
         self._flight_box = widgets.VBox()
-        self._timer_button = widgets.Button(description="next timer")
+        self._timer_button = widgets.Button(description=voice.label("next_timer"))
         self._timer_button.add_class("labchat-next-timer")
         self._timer_button.on_click(lambda _b: self._guarded(self.next_timer))
         self._status = widgets.HTML()
@@ -262,7 +260,7 @@ class Stepper:
         self._log_view.add_class("labchat-log")
         self._root = widgets.VBox([
             widgets.HBox(panels),
-            widgets.HTML("<b>in flight</b>"),
+            widgets.HTML(f"<b>{html.escape(voice.label('in_flight'))}</b>"),
             self._flight_box,
             widgets.HBox([self._timer_button, self._status]),
             self._chart,
@@ -294,7 +292,7 @@ class Stepper:
                 for k, v in self.engines[side].snapshot().items())
             self._states[side].value = f"<table>{rows}</table>"
             self._messages[side].value = "".join(
-                f"<div class='labchat-msg labchat-msg-new'>{html.escape(text)}</div>"
+                f"<div class='labchat-msg labchat-msg-new' dir='auto'>{voice.user_html(text)}</div>"
                 for text in self.delivered(side))
         old_rows = list(self._flight_box.children)
         self._flight_box.children = [self._flight_row(r) for r in self.in_flight()]
@@ -303,7 +301,8 @@ class Stepper:
         deadline = self.network.next_timer()
         self._timer_button.disabled = deadline is None
         self._timer_button.description = (
-            "next timer: none" if deadline is None else f"next timer (t={deadline:.3f})")
+            voice.label("next_timer_none") if deadline is None
+            else voice.label("next_timer_at", time=f"{deadline:.3f}"))
         self._status.value = f"t={self.network.now:.3f}"
         self._chart.value = self._chart_svg()
         recent = self.log[-12:]
@@ -311,10 +310,11 @@ class Stepper:
 
     def _flight_row(self, record: WireRecord) -> widgets.HBox:
         label = widgets.HTML(f"<span class='labchat-inflight-label' data-id='{record.id}'>"
-                             f"{html.escape(_describe(record))}</span>")
+                             f"{html.escape(voice.record_line(record))}</span>")
         buttons = []
         for verb in ("deliver", "drop", "duplicate"):
-            button = widgets.Button(description=verb, layout=widgets.Layout(width="auto"))
+            button = widgets.Button(description=voice.label(verb),
+                                    layout=widgets.Layout(width="auto"))
             button.add_class(f"labchat-{verb}")
             button.on_click(lambda _b, v=verb, i=record.id: self._guarded(
                 lambda: getattr(self, v)(i)))
@@ -334,15 +334,4 @@ def _parse_id(word: str) -> int:
     try:
         return int(word.lstrip("#"))
     except ValueError:
-        raise StepError(f"{word!r} is not a datagram id") from None
-
-
-def _describe(record: WireRecord) -> str:
-    copy = f" (copy of #{record.copy_of})" if record.copy_of is not None else ""
-    route = f"{record.source}->{record.destination}"
-    return f"#{record.id} {route} {record.kind} {record.label!r}{copy}"
-
-
-def _event_text(event: Event) -> str:
-    fields = {k: v for k, v in event.to_dict().items() if k not in ("event", "at")}
-    return event.name + "".join(f" {k}={v!r}" for k, v in fields.items())
+        raise StepError(voice.step_not_an_id(word)) from None

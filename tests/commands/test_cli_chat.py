@@ -14,6 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from labchat.voice import user_text as u
+
 from .processes import Child, LabchatChat, TerminalChild, children, free_udp_port
 
 
@@ -199,19 +201,20 @@ def test_human_mode_shows_messages_resends_and_rejects() -> None:
         for chat in (a, b):
             chat.wait_line(r"listening on 127\.0\.0\.1:\d+, sending to", stream="stderr")
         b.type("one", "two")
-        a.wait_line("^B: two$")
+        a.wait_line(f"^{u('B')}: {u('two')}$")
         a.type("/mismatch", "are you there?")
-        assert a.wait_line(r"^B \(resent\): ", count=2) == ["B (resent): one", "B (resent): two"]
-        assert b.wait_line(r"^\* A counted") == [
-            "* A counted 1 of our messages, we sent 2: resending all 2"
+        assert a.wait_line(r"^\S*B\S* \(resent\): ", count=2) == [
+            f"{u('B')} (resent): {u('one')}", f"{u('B')} (resent): {u('two')}"]
+        assert b.wait_line(r"^\* \S*A\S* carried") == [
+            f"* {u('A')} carried count 1, {u('we')} sent 2: resending all 2"
         ]
         stranger.bind(("127.0.0.1", 0))
         stranger.sendto(b"x -lots", ("127.0.0.1", port_a))
         source = f"127.0.0.1:{stranger.getsockname()[1]}"
         [rejected] = a.wait_line("^rejected")
-        assert rejected == (f"rejected a datagram from {source}: count field 'lots' is "
-                            "neither a number nor 'resend' ('x -lots')")
-        assert a.stdout.lines[:2] == ["B: one", "B: two"]
+        assert rejected == (f"rejected datagram from {source} (count field 'lots' is "
+                            f"neither a number nor 'resend'): {u('x -lots')}")
+        assert a.stdout.lines[:2] == [f"{u('B')}: {u('one')}", f"{u('B')}: {u('two')}"]
         a.end_input()
         b.end_input()
         assert a.wait_exit() == 0 and b.wait_exit() == 0
@@ -239,7 +242,7 @@ def test_at_a_terminal_an_event_does_not_break_the_line_being_typed() -> None:
         other.sendto(b"hello there -0", ("127.0.0.1", port))
         # The message is printed on its own line, then the prompt is redrawn
         # with the half-typed text, ready to go on.
-        terminal.wait_text("B: hello there\r\nA> half a li")
+        terminal.wait_text(f"{u('B')}: {u('hello there')}\r\nA> half a li")
         terminal.keys("ne\r")
         assert other.recvfrom(2048)[0] == b"half a line -1"
         terminal.wait_text("half a line\r\r\nA>")  # the next prompt is up

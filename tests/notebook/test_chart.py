@@ -75,7 +75,7 @@ def test_states_and_events_appear_beside_the_lifelines() -> None:
     root = parse(svg)
     notes = {n.get("data-side"): "".join(n.itertext()).strip()
              for n in by_class(root, "labchat-note")}
-    assert notes == {"A": "sent=1, last carried=0", "B": "delivered 'hello' (#0)"}
+    assert notes == {"A": "sent=1, last carried=0", "B": "delivered “\u2068hello\u2069” (#0)"}
     final = by_class(root, "labchat-final-state")
     assert ["".join(f.itertext()).strip() for f in final] == ["sent=1"]
 

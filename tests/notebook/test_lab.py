@@ -13,6 +13,7 @@ from labchat.events import TimerExpired
 from labchat.notebook.lab import ChatLab
 from labchat.udp import registry
 from labchat.udp.peer import Address, UdpPeer
+from labchat.voice import user_text
 from tests.conftest import labchat_threads
 from tests.notebook import open_widget_models
 
@@ -21,6 +22,12 @@ from tests.notebook import open_widget_models
 def lab() -> Iterator[ChatLab]:
     with ChatLab("report") as chat_lab:
         yield chat_lab
+
+
+def said(name: str, text: str, *, resent: bool = False) -> str:
+    """A chat line as a panel shows it: both name and text bidi-isolated."""
+    marker = " (resent)" if resent else ""
+    return f"{user_text(name)}{marker}: {user_text(text)}"
 
 
 def message_lines(lab: ChatLab, side: str) -> list[tuple[str, str]]:
@@ -35,8 +42,8 @@ def test_typing_and_clicking_send_shows_the_message_on_the_other_panel(lab: Chat
     panel.send_button.click()
     assert lab.wait_until_quiet()
     assert panel.input.value == ""
-    assert message_lines(lab, "A") == [("sent", "A: hello client 2")]
-    assert message_lines(lab, "B") == [("new", "A: hello client 2")]
+    assert message_lines(lab, "A") == [("sent", said("A", "hello client 2"))]
+    assert message_lines(lab, "B") == [("new", said("A", "hello client 2"))]
     assert "sent=0, received=1, last carried=None, resends=0" in lab.panel("B").counters.value
 
 
@@ -62,8 +69,8 @@ def test_dropping_the_next_datagram_shows_a_loss_and_the_reports_resend(lab: Cha
     assert [r.seq for r in records] == [0, 1, 0, 0, 1]
     assert [r.state["sent"] for r in records if r.state is not None] == [1, 2, 1, 2, 2]
     assert message_lines(lab, "B") == [
-        ("new", "A: one"), ("sent", "B: did you say something?"),
-        ("resent", "A: one  (resent)"), ("resent", "A: two  (resent)"),
+        ("new", said("A", "one")), ("sent", said("B", "did you say something?")),
+        ("resent", said("A", "one", resent=True)), ("resent", said("A", "two", resent=True)),
     ]
     chart = lab.chart.value
     assert chart.count('class="labchat-arrow"') == 5
@@ -80,7 +87,7 @@ def test_forcing_a_mismatch_reproduces_the_reports_transcript() -> None:
         lab.force_mismatch("A")
         lab.send("A", "how are you client 2?")
         assert lab.wait_until_quiet()
-        resent = ("resent", "Client2: hello to you too client 1  (resent)")
+        resent = ("resent", said("Client2", "hello to you too client 1", resent=True))
         assert message_lines(lab, "A")[-1] == resent
         summary = lab.summary()
     assert "Client2: sent=1, received=2, last carried=1, resends=1" in summary
@@ -94,7 +101,7 @@ def test_a_message_too_long_is_refused_on_the_panel_and_the_lab_keeps_working(
     assert lab.wait_until_quiet()
     kinds = message_lines(lab, "A")
     assert kinds[0][0] == "error" and "too long" in kinds[0][1]
-    assert message_lines(lab, "B") == [("new", "A: short")]
+    assert message_lines(lab, "B") == [("new", said("A", "short"))]
 
 
 def test_creating_a_lab_closes_the_previous_one_and_frees_its_ports() -> None:
@@ -127,7 +134,7 @@ def test_changing_the_protocol_or_seed_starts_a_fresh_conversation(lab: ChatLab)
     assert message_lines(lab, "A") == []
     lab.send("A", "after")
     assert lab.wait_until_quiet()
-    assert message_lines(lab, "B") == [("new", "A: after")]
+    assert message_lines(lab, "B") == [("new", said("A", "after"))]
 
 
 def test_a_rung_without_a_count_greys_out_mismatch_and_still_chats(lab: ChatLab) -> None:
@@ -139,7 +146,7 @@ def test_a_rung_without_a_count_greys_out_mismatch_and_still_chats(lab: ChatLab)
     lab.force_mismatch("A")  # as a notebook cell might: an error line, no crash
     lab.send("A", "windowed hello")
     assert lab.wait_until_quiet()
-    assert message_lines(lab, "B") == [("new", "A: windowed hello")]
+    assert message_lines(lab, "B") == [("new", said("A", "windowed hello"))]
     assert message_lines(lab, "A")[0][0] == "error"
     lab.protocol_chooser.value = "report"
     assert [button.disabled for button in mismatch] == [False, False]

@@ -17,6 +17,7 @@ from labchat.notebook.plots import (
 )
 from labchat.notebook.scenario import Scenario
 from labchat.sim.simulator import Stats, sweep
+from labchat.voice import user_text
 
 
 def stats(protocol: str, loss: float, overhead: float | None, goodput: float | None) -> Stats:
@@ -98,4 +99,4 @@ def test_the_counts_table_shows_what_b_delivered_and_what_it_cost() -> None:
     run.model.drop_number("A->B", 2)
     run.send_together(("A", f"m{i}") for i in range(1, 4))
     assert counts_table({"report": run.network}).splitlines()[2].split() == [
-        "report", "3", "0", "0", "0.050", "m1", "m3"]
+        "report", "3", "0", "0", "0.050", user_text("m1"), user_text("m3")]

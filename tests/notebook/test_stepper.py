@@ -7,6 +7,7 @@ import pytest
 
 from labchat.notebook.stepper import StepError, Stepper
 from labchat.protocols import SettingError
+from labchat.voice import user_text as u
 from tests.notebook import open_widget_models
 
 # The report's own test with a network duplicate: B's datagram carries a count
@@ -47,11 +48,11 @@ def test_a_scripted_replay_narrates_every_step_and_its_consequences() -> None:
         "hello -resend", "how are you -resend", "hello -resend", "how are you -resend"]
     assert stepper.steps == REPORT_SCRIPT
     assert stepper.log[:3] == [
-        "t=0.000 A sends 'hello'",
-        "    A: sent text='hello' seq=0",
-        "    new in flight: #0 A->B data 'hello -0'",
+        f"t=0.000 A sends “{u('hello')}”",
+        f"    A: sent “{u('hello')}” (#0)",
+        f"    new in flight: #0 A->B data {u('hello -0')}",
     ]
-    assert "    A: resend carried=1 expected=2 messages=2" in stepper.log
+    assert "    A: count 1 != 2: resend all 2" in stepper.log
     assert "wire: 8 datagrams, 4 delivered, 0 dropped, 4 in flight" in stepper.summary()
 
 
@@ -112,10 +113,10 @@ def test_a_click_that_cannot_work_shows_an_error_and_changes_nothing() -> None:
 
 
 @pytest.mark.parametrize(("line", "message"), [
-    ("deliver 7", "step 2 ('deliver 7'): datagram 7 is not in flight (in flight: 0)"),
-    ("send C hi", "step 2 ('send C hi'): side must be 'A' or 'B', got 'C'"),
-    ("fly away", "step 2 ('fly away'): expected 'send A|B <text>'"),
-    ("drop one", "step 2 ('drop one'): 'one' is not a datagram id"),
+    ("deliver 7", f"step 2 ({u('deliver 7')}): datagram 7 is not in flight (in flight: 0)"),
+    ("send C hi", f"step 2 ({u('send C hi')}): side must be 'A' or 'B', got 'C'"),
+    ("fly away", f"step 2 ({u('fly away')}): expected 'send A|B <text>'"),
+    ("drop one", f"step 2 ({u('drop one')}): “{u('one')}” is not a datagram id"),
 ])
 def test_a_bad_script_line_is_named_and_the_steps_before_it_stay_done(
         line: str, message: str) -> None:
@@ -136,18 +137,18 @@ def test_go_back_n_step_by_step_resends_the_window_on_the_timer() -> None:
         "deliver 3", "deliver 4",
     ])
     assert stepper.delivered("B") == ["m1"]
-    assert "    B: out_of_order seq=2 expected=1" in stepper.log
+    assert "    B: discarded #2 out of order (expected #1)" in stepper.log
     timer_button = only(stepper.widget, "labchat-next-timer")
     assert timer_button.description == "next timer (t=1.300)"  # m2's timer, from ACK 0
     timer_button.click()
     assert [r.label for r in stepper.in_flight()] == ["D1 ack- m2", "D2 ack- m3"]
     assert stepper.log[-6:] == [
         "t=1.300 clock advances to the timer at t=1.300",
-        "    A: timeout seq=1 timeout=1.0",
-        "    A: resent text='m2' seq=1 attempt=2",
-        "    A: resent text='m3' seq=2 attempt=2",
-        "    new in flight: #5 A->B resend 'D1 ack- m2'",
-        "    new in flight: #6 A->B resend 'D2 ack- m3'",
+        "    A: timeout #1 after 1 s",
+        f"    A: resent “{u('m2')}” (#1, attempt 2)",
+        f"    A: resent “{u('m3')}” (#2, attempt 2)",
+        f"    new in flight: #5 A->B resend {u('D1 ack- m2')}",
+        f"    new in flight: #6 A->B resend {u('D2 ack- m3')}",
     ]
     stepper.replay(["deliver 5", "deliver 6"])
     assert stepper.delivered("B") == ["m1", "m2", "m3"]

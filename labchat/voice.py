@@ -1,0 +1,638 @@
+"""Every word labchat says to a person, in one place: the one voice.
+
+This module owns the wording of everything a person reads: what a chat panel
+and the chat command show for an event, the notes beside a sequence chart,
+the step-through's narration, the exercises' feedback, the widgets' labels,
+tooltips and placeholders, and the plots' titles and axes. The views call
+in here and never build sentences themselves (``tests/test_voice.py`` scans
+the package for sentences written anywhere else), so the panel, the chart,
+the step-through and the CLI say the same thing for the same event, and a
+translation touches one place.
+
+Translation: every sentence goes through the standard library's ``gettext``
+(domain ``labchat``, catalogues under ``labchat/locale/<code>/LC_MESSAGES``),
+with named placeholders (``{peer}``, ``{text}``) so a language may reorder
+them. ``set_language`` switches the catalogue; a language without one falls
+back to the English written here.
+
+User text (messages, names, bytes off the wire) is shown as text, never
+through ``repr()``, and bidi-isolated: ``user_text`` wraps it in FIRST STRONG
+ISOLATE ... POP DIRECTIONAL ISOLATE, so a Persian message or ``-0`` keeps its
+own direction inside an English sentence (and the other way round); an HTML
+view may use ``user_html`` (``<bdi>``) instead.
+
+Pure: no I/O beyond reading a catalogue file, no sockets, threads or widgets.
+"""
+
+from __future__ import annotations
+
+import gettext
+import html
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from labchat.events import (
+    AckReceived,
+    DatagramReceived,
+    DatagramRejected,
+    DatagramSent,
+    DuplicateDiscarded,
+    EngineFailed,
+    Event,
+    GapSkipped,
+    GaveUp,
+    MessageBuffered,
+    MessageDelivered,
+    MessageRetransmitted,
+    MessageSent,
+    MismatchForced,
+    OutOfOrderDiscarded,
+    ResendReceived,
+    ResendStarted,
+    TimerExpired,
+    TransportFailed,
+)
+from labchat.trace import WireRecord
+
+DOMAIN = "labchat"
+LOCALE_DIR = Path(__file__).parent / "locale"
+ENGLISH = "en"
+
+#: FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE (Unicode UAX #9).
+FSI = "\u2068"
+PDI = "\u2069"
+
+_catalogue: gettext.NullTranslations = gettext.NullTranslations()
+_language = ENGLISH
+
+
+# -- the catalogue ---------------------------------------------------------------------
+
+
+def set_language(code: str) -> None:
+    """Speak ``code`` ("en", later "fa") from now on; unknown codes fall back to English."""
+    global _catalogue, _language
+    _catalogue = gettext.translation(DOMAIN, LOCALE_DIR, languages=[code], fallback=True)
+    _language = code
+
+
+def language() -> str:
+    """The code last passed to ``set_language`` ("en" by default)."""
+    return _language
+
+
+def _(message: str, /, **fields: object) -> str:
+    """``message`` translated, then its ``{named}`` placeholders filled in."""
+    translated = _catalogue.gettext(message)
+    return translated.format(**fields) if fields else translated
+
+
+def ngettext(singular: str, plural: str, n: int, /, **fields: object) -> str:
+    """The form of a counted sentence for ``n``; ``{n}`` and ``fields`` are filled in."""
+    return _catalogue.ngettext(singular, plural, n).format(n=n, **fields)
+
+
+def N_(message: str) -> str:  # gettext's own name for the marker
+    """Mark ``message`` for the catalogue without translating it yet (see ``_``)."""
+    return message
+
+
+# -- user text -------------------------------------------------------------------------
+
+
+def user_text(text: object) -> str:
+    """User-supplied text for a plain-text surface: as it is, bidi-isolated."""
+    return f"{FSI}{text}{PDI}"
+
+
+def user_html(text: object) -> str:
+    """User-supplied text for HTML: escaped, inside ``<bdi>`` (isolated, direction its own)."""
+    return f"<bdi>{html.escape(str(text))}</bdi>"
+
+
+def quoted(text: object) -> str:
+    """User text named inside a sentence: quoted and isolated."""
+    return _("“{text}”", text=user_text(text))
+
+
+# -- events ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Words:
+    """What people read about one event.
+
+    ``note`` narrates it (chart notes, step-through narration, and any
+    surface with nothing better to say). ``chat`` is the line a chat window
+    (the lab's panels, the chat command) shows, None if a chat window stays
+    silent about it; ``tone`` styles that line ("sent", "new", "resent",
+    "note", "error", "rejected"). ``on_chart`` is False when the arrows
+    already say it all.
+    """
+
+    note: str
+    chat: str | None = None
+    tone: str = "note"
+    on_chart: bool = True
+
+
+@dataclass(frozen=True)
+class Speakers:
+    """Who is talking, as a chat window names them: this side, the other, the last sender."""
+
+    me: str = "A"
+    peer: str = "B"
+    source: str | None = None  # where the last datagram came from ("host:port"), if known
+
+
+E = TypeVar("E", bound=Event)
+_Voice = Callable[[Any, Speakers], Words]
+VOICES: dict[type[Event], _Voice] = {}
+
+
+def _voice(kind: type[E]) -> Callable[[Callable[[E, Speakers], Words]],
+                                      Callable[[E, Speakers], Words]]:
+    def register(function: Callable[[E, Speakers], Words]) -> Callable[[E, Speakers], Words]:
+        VOICES[kind] = function
+        return function
+    return register
+
+
+def words_for(event: Event, speakers: Speakers | None = None) -> Words:
+    """The words for ``event``, from the voice of its class (or the nearest base class)."""
+    for kind in type(event).__mro__:
+        voice = VOICES.get(kind)
+        if voice is not None:
+            return voice(event, speakers or Speakers())
+    raise KeyError(f"no voice for {type(event).__name__}")  # a labchat bug: tested
+
+
+def chat_line(event: Event, speakers: Speakers) -> Words | None:
+    """The event as a chat window shows it, or None if a chat window stays silent."""
+    words = words_for(event, speakers)
+    return words if words.chat is not None else None
+
+
+def chart_note(event: Event) -> str | None:
+    """The note a chart writes beside a lifeline for ``event``, or None."""
+    words = words_for(event)
+    return words.note if words.on_chart else None
+
+
+def narration(event: Event) -> str:
+    """What the step-through says ``event`` did."""
+    return words_for(event).note
+
+
+@_voice(MessageSent)
+def _sent(event: MessageSent, who: Speakers) -> Words:
+    return Words(_("sent {text} (#{seq})", text=quoted(event.text), seq=event.seq),
+                 chat=_("{name}: {text}", name=user_text(who.me), text=user_text(event.text)),
+                 tone="sent", on_chart=False)
+
+
+@_voice(MessageDelivered)
+def _delivered(event: MessageDelivered, who: Speakers) -> Words:
+    return Words(_("delivered {text} (#{seq})", text=quoted(event.text), seq=event.seq),
+                 chat=_("{name}: {text}", name=user_text(who.peer),
+                        text=user_text(event.text)),
+                 tone="new")
+
+
+@_voice(ResendReceived)
+def _resend_received(event: ResendReceived, who: Speakers) -> Words:
+    return Words(_("shown, not counted: {text}", text=quoted(event.text)),
+                 chat=_("{name} (resent): {text}", name=user_text(who.peer),
+                        text=user_text(event.text)),
+                 tone="resent")
+
+
+@_voice(ResendStarted)
+def _resend_started(event: ResendStarted, who: Speakers) -> Words:
+    return Words(_("count {carried} != {expected}: resend all {messages}",
+                   carried=event.carried, expected=event.expected, messages=event.messages),
+                 chat=_("{peer} carried count {carried}, {me} sent {expected}: "
+                        "resending all {messages}", peer=user_text(who.peer),
+                        me=user_text(who.me), carried=event.carried,
+                        expected=event.expected, messages=event.messages))
+
+
+@_voice(MessageRetransmitted)
+def _retransmitted(event: MessageRetransmitted, who: Speakers) -> Words:
+    return Words(_("resent {text} (#{seq}, attempt {attempt})", text=quoted(event.text),
+                   seq=event.seq, attempt=event.attempt),
+                 on_chart=False)
+
+
+@_voice(DuplicateDiscarded)
+def _duplicate(event: DuplicateDiscarded, who: Speakers) -> Words:
+    return Words(_("duplicate of #{seq} discarded", seq=event.seq),
+                 chat=_("message #{seq} arrived again: discarded", seq=event.seq),
+                 tone="resent")
+
+
+@_voice(OutOfOrderDiscarded)
+def _out_of_order(event: OutOfOrderDiscarded, who: Speakers) -> Words:
+    return Words(_("discarded #{seq} out of order (expected #{expected})",
+                   seq=event.seq, expected=event.expected), on_chart=False)
+
+
+@_voice(MessageBuffered)
+def _buffered(event: MessageBuffered, who: Speakers) -> Words:
+    return Words(_("buffered #{seq} (expected #{expected})",
+                   seq=event.seq, expected=event.expected), on_chart=False)
+
+
+@_voice(GapSkipped)
+def _skipped(event: GapSkipped, who: Speakers) -> Words:
+    return Words(ngettext("the peer gave up on #{first}: skipped",
+                          "the peer gave up on #{first}-#{last}: skipped", event.count,
+                          first=event.first, last=event.first + event.count - 1),
+                 on_chart=False)
+
+
+@_voice(AckReceived)
+def _acked(event: AckReceived, who: Speakers) -> Words:
+    if not event.acked:
+        return Words(_("an ACK that acknowledges nothing new"), on_chart=False)
+    return Words(_("acked {numbers}", numbers=number_ranges(event.acked)))
+
+
+@_voice(TimerExpired)
+def _timeout(event: TimerExpired, who: Speakers) -> Words:
+    return Words(_("timeout #{seq} after {seconds} s", seq=event.seq,
+                   seconds=f"{event.timeout:g}"),
+                 chat=_("timer expired for message #{seq}", seq=event.seq))
+
+
+@_voice(GaveUp)
+def _gave_up(event: GaveUp, who: Speakers) -> Words:
+    return Words(_("GAVE UP on {text} (#{seq})", text=quoted(event.text), seq=event.seq),
+                 chat=ngettext("gave up on {text} after {n} attempt",
+                               "gave up on {text} after {n} attempts", event.attempts,
+                               text=quoted(event.text)),
+                 tone="error")
+
+
+@_voice(DatagramRejected)
+def _rejected(event: DatagramRejected, who: Speakers) -> Words:
+    preview = user_text(event.preview)
+    if who.source is None:
+        chat = _("rejected datagram ({reason}): {preview}", reason=event.reason, preview=preview)
+    else:
+        chat = _("rejected datagram from {source} ({reason}): {preview}",
+                 source=who.source, reason=event.reason, preview=preview)
+    return Words(_("rejected: {reason}", reason=event.reason), chat=chat, tone="rejected")
+
+
+@_voice(MismatchForced)
+def _mismatch(event: MismatchForced, who: Speakers) -> Words:
+    return Words(_("forced wrong count {carried} (true {true_count})",
+                   carried=event.carried, true_count=event.true_count),
+                 chat=_("mismatch forced: that datagram carried {carried} instead of "
+                        "{true_count}", carried=event.carried, true_count=event.true_count))
+
+
+@_voice(DatagramSent)
+def _datagram_sent(event: DatagramSent, who: Speakers) -> Words:
+    return Words(_("put {label} on the wire ({size} bytes)", label=user_text(event.label),
+                   size=event.size), on_chart=False)
+
+
+@_voice(DatagramReceived)
+def _datagram_received(event: DatagramReceived, who: Speakers) -> Words:
+    return Words(_("received {size} bytes from {source}", size=event.size,
+                   source=user_text(event.source)), on_chart=False)
+
+
+@_voice(TransportFailed)
+def _transport_failed(event: TransportFailed, who: Speakers) -> Words:
+    return Words(_("error: {reason}", reason=event.reason),
+                 chat=_("network error: {reason}", reason=event.reason), tone="error")
+
+
+@_voice(EngineFailed)
+def _engine_failed(event: EngineFailed, who: Speakers) -> Words:
+    return Words(_("error: {reason}", reason=event.error),
+                 chat=_("internal error: {error}", error=event.error), tone="error")
+
+
+# -- the wire and the state ------------------------------------------------------------
+
+#: The name of each kind of arrow and fate, for legends and descriptions.
+KIND_NAMES = {"data": N_("data"), "resend": N_("resend"), "ack": N_("ack"),
+              "garbage": N_("garbage"), "duplicate": N_("duplicate")}
+FATE_NAMES = {"delivered": N_("delivered"), "dropped": N_("dropped"),
+              "in_flight": N_("in flight")}
+
+
+def kind_name(kind: str) -> str:
+    return _(KIND_NAMES[kind]) if kind in KIND_NAMES else kind
+
+
+def fate_name(fate: str) -> str:
+    return _(FATE_NAMES[fate]) if fate in FATE_NAMES else fate.replace("_", " ")
+
+
+def label_of(record: WireRecord, limit: int | None = None) -> str:
+    """An arrow's label: the engine's reading of the bytes (user text inside), isolated.
+
+    ``limit`` cuts a long label with an ellipsis, inside the isolation.
+    """
+    text = record.label or kind_name(record.kind)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return user_text(text)
+
+
+def record_title(record: WireRecord) -> str:
+    """A datagram in full, for a chart arrow's tooltip."""
+    parts = [_("#{id} {source}->{destination} {kind}: {label}", id=record.id,
+               source=record.source, destination=record.destination,
+               kind=kind_name(record.kind), label=label_of(record)),
+             _("sent t={time}", time=f"{record.sent_at:.3f}")]
+    if record.arrived_at is not None:
+        parts.append(_("arrived t={time}", time=f"{record.arrived_at:.3f}"))
+    fate = fate_name(record.fate)
+    parts.append(_("{fate} ({cause})", fate=fate, cause=record.cause) if record.cause else fate)
+    if record.copy_of is not None:
+        parts.append(_("copy of #{id}", id=record.copy_of))
+    return ", ".join(parts)
+
+
+def record_line(record: WireRecord) -> str:
+    """A datagram in one short line, for the step-through."""
+    line = _("#{id} {source}->{destination} {kind} {label}", id=record.id,
+             source=record.source, destination=record.destination,
+             kind=kind_name(record.kind), label=label_of(record))
+    if record.copy_of is not None:
+        line += " " + _("(copy of #{id})", id=record.copy_of)
+    return line
+
+
+def wire_summary(records: Sequence[WireRecord]) -> str:
+    """``"5 datagrams (3 ack, 2 data), 1 lost, 0 in flight"``: a chart's title."""
+    kinds: dict[str, int] = {}
+    for record in records:
+        kind = "duplicate" if record.copy_of is not None else record.kind
+        kinds[kind] = kinds.get(kind, 0) + 1
+    dropped = sum(1 for r in records if r.fate == "dropped")
+    in_flight = sum(1 for r in records if r.fate == "in_flight")
+    detail = ", ".join(f"{n} {kind_name(kind)}" for kind, n in sorted(kinds.items()))
+    text = ngettext("{n} datagram", "{n} datagrams", len(records))
+    if detail:
+        text += f" ({detail})"
+    return text + ", " + _("{lost} lost, {in_flight} in flight", lost=dropped,
+                           in_flight=in_flight)
+
+
+def format_state(state: Mapping[str, object]) -> str:
+    """``{"sent": 2, "last carried": 1}`` -> ``"sent=2, last carried=1"``."""
+    return ", ".join(f"{key}={_short(value)}" for key, value in state.items())
+
+
+def _short(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple) and len(value) > 6:
+        return _("[{first}, … {n} items]", first=", ".join(map(str, value[:5])), n=len(value))
+    return str(value)
+
+
+def number_ranges(numbers: Sequence[int]) -> str:
+    """``[3, 4, 5]`` -> ``"3-5"``; anything else comma-separated."""
+    if len(numbers) > 1 and list(numbers) == list(range(numbers[0], numbers[-1] + 1)):
+        return f"{numbers[0]}-{numbers[-1]}"
+    return ",".join(map(str, numbers))
+
+
+# -- the chart's fixed words -----------------------------------------------------------
+
+
+def chart_legend_lost() -> str:
+    return _("lost")
+
+
+def chart_hidden(count: int) -> str:
+    return ngettext("{n} earlier datagram not shown", "{n} earlier datagrams not shown", count)
+
+
+def chart_empty() -> str:
+    return _("no datagrams yet")
+
+
+# -- widgets, plots and tables ---------------------------------------------------------
+
+#: Every label, tooltip and placeholder of the widgets and every fixed word of
+#: the plots, by a key the views name. ``{fields}`` are filled in by ``label``.
+LABELS = {
+    # the chat lab
+    "send": N_("Send"),
+    "message_placeholder": N_("type a message, Enter sends"),
+    "no_messages": N_("no messages yet"),
+    "drop_next": N_("drop next {source}→{destination}"),
+    "mismatch": N_("mismatch {name}"),
+    "no_count_to_falsify": N_("the {protocol} protocol has no count to falsify"),
+    "loss": N_("loss"),
+    "duplicate": N_("duplicate"),
+    "delay": N_("delay (s)"),
+    "seed": N_("seed"),
+    "protocol": N_("protocol"),
+    "not_sent": N_("not sent: {error}"),
+    "cannot_mismatch": N_("cannot force a mismatch: {error}"),
+    # the chat command
+    "we": N_("we"),
+    # the step-through
+    "peer": N_("peer {side}"),
+    "message_from": N_("message from {side}"),
+    "side_sends": N_("{side} sends"),
+    "next_timer": N_("next timer"),
+    "next_timer_none": N_("next timer: none"),
+    "next_timer_at": N_("next timer (t={time})"),
+    "deliver": N_("deliver"),
+    "drop": N_("drop"),
+    "in_flight": N_("in flight"),
+    # plots
+    "loss_axis": N_("loss rate p (each direction)"),
+    "overhead_axis": N_("data datagrams per delivered message"),
+    "overhead_title": N_("Cost of reliability: measured vs textbook"),
+    "measured": N_("{protocol} (measured)"),
+    "expected": N_("{protocol} (expected)"),
+    "goodput_axis": N_("goodput (messages per virtual second)"),
+    "goodput_title": N_("Goodput vs loss"),
+    "sweep": N_("sweep"),
+    "delivered_by_b": N_("delivered by B (in order)"),
+}
+
+
+def label(key: str, /, **fields: object) -> str:
+    """The widget or plot text named ``key`` (see ``LABELS``), translated and filled in."""
+    return _(LABELS[key], **fields)
+
+
+#: Column headings of the text tables a notebook prints (kept short: fixed width).
+COLUMNS = {"protocol": N_("protocol"), "loss": N_("loss"), "delivered": N_("delivered"),
+           "gave up": N_("gave up"), "data": N_("data"), "resends": N_("resends"),
+           "acks": N_("acks"), "overhead": N_("overhead"), "expected": N_("expected"),
+           "goodput": N_("goodput"), "seconds": N_("seconds")}
+
+
+def column(key: str) -> str:
+    return _(COLUMNS[key])
+
+
+# -- the step-through ------------------------------------------------------------------
+
+
+def step_send(side: str, text: str) -> str:
+    return _("{side} sends {text}", side=side, text=quoted(text))
+
+
+def step_mismatch(side: str) -> str:
+    return _("{side} will carry a wrong count", side=side)
+
+
+def step_deliver(record: WireRecord) -> str:
+    return _("deliver {datagram}", datagram=record_line(record))
+
+
+def step_drop(record: WireRecord) -> str:
+    return _("drop {datagram}", datagram=record_line(record))
+
+
+def step_duplicate(record: WireRecord) -> str:
+    return _("duplicate {datagram}: one copy delivered, one stays in flight",
+             datagram=record_line(record))
+
+
+def step_no_timer() -> str:
+    return _("no timer pending")
+
+
+def step_timer(deadline: float) -> str:
+    return _("clock advances to the timer at t={time}", time=f"{deadline:.3f}")
+
+
+def step_new_in_flight(record: WireRecord) -> str:
+    return _("new in flight: {datagram}", datagram=record_line(record))
+
+
+def step_bad_line(number: int, line: str, error: object) -> str:
+    return _("step {number} ({line}): {error}", number=number, line=user_text(line),
+             error=error)
+
+
+def step_usage() -> str:
+    return _("expected 'send A|B <text>', 'mismatch A|B', 'deliver|drop|duplicate <id>' "
+             "or 'timer'")
+
+
+def step_not_in_flight(datagram_id: int, waiting: Sequence[int]) -> str:
+    return _("datagram {id} is not in flight (in flight: {waiting})", id=datagram_id,
+             waiting=", ".join(map(str, waiting)) or _("none"))
+
+
+def step_not_an_id(word: str) -> str:
+    return _("{word} is not a datagram id", word=quoted(word))
+
+
+# -- exercises -------------------------------------------------------------------------
+
+
+def feedback_all_pass(exercise: str, total: int) -> str:
+    return ngettext("{exercise}: the {n} scenario passes.", "{exercise}: all {n} scenarios pass.",
+                    total, exercise=exercise)
+
+
+def feedback_fail(exercise: str, failed: int, total: int) -> str:
+    return ngettext("{exercise}: {failed} of {n} scenario fails.",
+                    "{exercise}: {failed} of {n} scenarios fail.", total,
+                    exercise=exercise, failed=failed)
+
+
+def feedback_scenario(number: int, story: str) -> str:
+    return _("- scenario {number}: {story}", number=number, story=story)
+
+
+def feedback_raised(call: str, raised: str) -> str:
+    return _("    {call} raised {error}", call=call, error=raised)
+
+
+def feedback_expected(expected: object, got: object | None = None, *, answered: bool) -> str:
+    if not answered:
+        return _("    expected {expected}", expected=repr(expected))
+    return _("    expected {expected}, got {got}", expected=repr(expected), got=repr(got))
+
+
+def feedback_more(hidden: int) -> str:
+    return ngettext("... and {n} more.", "... and {n} more.", hidden)
+
+
+def feedback_not_a_function(kind: str) -> str:
+    return _("pass your function itself, not {kind}", kind=kind)
+
+
+def exercise_name(key: str) -> str:
+    names = {"gbn_receiver": N_("Go-Back-N receiver"), "gbn_sender": N_("Go-Back-N sender"),
+             "backoff": N_("Retransmission backoff")}
+    return _(names[key])
+
+
+def story_arrives(seed: int, label_text: str, copy: bool) -> str:
+    if copy:
+        return _("run {seed}: {label} arrives, a copy made by the network", seed=seed,
+                 label=quoted(label_text))
+    return _("run {seed}: {label} arrives", seed=seed, label=quoted(label_text))
+
+
+def story_all_lost() -> str:
+    return _("one message, every datagram lost, until the sender gives up")
+
+
+# -- the chat lab's summary ------------------------------------------------------------
+
+
+def lab_heading(protocol: str, seed: int, peer: tuple[str, str] | None = None) -> str:
+    """The lab summary's first line; ``peer`` is (name, protocol) when B runs another engine."""
+    if peer is None:
+        return _("protocol {protocol}, seed {seed}", protocol=protocol, seed=seed)
+    return _("protocol {protocol}, {name} runs {peer_protocol}, seed {seed}",
+             protocol=protocol, name=user_text(peer[0]), peer_protocol=peer[1], seed=seed)
+
+
+def wire_direction(source: str, destination: str, total: int, kinds: Mapping[str, int],
+                   lost: int, duplicated: int) -> str:
+    """One direction of the wire: how many datagrams of each kind, lost, duplicated."""
+    detail = ", ".join(f"{n} {kind_name(k)}" for k, n in sorted(kinds.items()))
+    return _("wire {source}->{destination}: {datagrams} ({detail}), {lost} lost, "
+             "{duplicated} duplicated", source=source, destination=destination,
+             datagrams=ngettext("{n} datagram", "{n} datagrams", total), detail=detail,
+             lost=lost, duplicated=duplicated)
+
+
+def step_heading(protocol: str, now: float, steps: int) -> str:
+    return ngettext("{protocol} at t={time}, {n} step", "{protocol} at t={time}, {n} steps",
+                    steps, protocol=protocol, time=f"{now:.3f}")
+
+
+def step_delivered(side: str, texts: Sequence[str]) -> str:
+    shown = ", ".join(quoted(text) for text in texts) or _("nothing")
+    return _("{side} delivered: {texts}", side=side, texts=shown)
+
+
+def step_wire(total: int, fates: Mapping[str, int]) -> str:
+    detail = ", ".join(f"{count} {fate_name(fate)}" for fate, count in fates.items())
+    return _("wire: {datagrams}, {detail}", detail=detail,
+             datagrams=ngettext("{n} datagram", "{n} datagrams", total))
+
+
+def step_in_flight(record: WireRecord) -> str:
+    return _("in flight: {datagram}", datagram=record_line(record))
+
+
+def step_next_timer(deadline: float | None) -> str:
+    if deadline is None:
+        return _("next timer: none")
+    return _("next timer: t={time}", time=f"{deadline:.3f}")
