@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # JupyterLab refuses to run as root unless told; add the flag only then.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab app test test-quick lint browser-deps tshark-deps bench
+.PHONY: lab app test test-quick lint browser-deps tshark-deps bench pot
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -75,3 +75,10 @@ test-quick: lint tshark-deps
 # Simulator speed, as ratios to a baseline measured in the same run.
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_simulator.py
+
+# The catalogue template a translation starts from: every string marked in
+# labchat/voice.py (GNU gettext's xgettext; tests/test_voice.py checks it is current).
+pot:
+	xgettext --language=Python --from-code=UTF-8 --keyword=_ --keyword=N_ \
+	  --keyword=ngettext:1,2 --add-comments --package-name=labchat \
+	  --output=labchat/locale/labchat.pot labchat/voice.py

@@ -388,9 +388,27 @@ def wire_summary(records: Sequence[WireRecord]) -> str:
                            in_flight=in_flight)
 
 
+#: The names of the state variables the engines' ``snapshot()`` reports. The
+#: keys stay as they are (tests and exercises read them); a person reads them
+#: through ``state_name``.
+STATE_NAMES = {key: key for key in (
+    N_("sent"), N_("received"), N_("last carried"), N_("resends"), N_("acked by peer"),
+    N_("stalls"), N_("state"), N_("send bit"), N_("expected bit"), N_("rto"), N_("retries"),
+    N_("timer"), N_("queued"), N_("delivered"), N_("skip mark"), N_("out of step"),
+    N_("send base"), N_("next seq"), N_("window"), N_("in flight"), N_("expected seq"),
+    N_("seq space"), N_("timers running"), N_("acked ahead"), N_("receive base"),
+    N_("buffered"),
+)}
+
+
+def state_name(key: str) -> str:
+    """A snapshot key as a person reads it (a key no catalogue knows stays as it is)."""
+    return _(key) if key in STATE_NAMES else key
+
+
 def format_state(state: Mapping[str, object]) -> str:
     """``{"sent": 2, "last carried": 1}`` -> ``"sent=2, last carried=1"``."""
-    return ", ".join(f"{key}={_short(value)}" for key, value in state.items())
+    return ", ".join(f"{state_name(key)}={_short(value)}" for key, value in state.items())
 
 
 def _short(value: object) -> str:
@@ -474,7 +492,7 @@ def label(key: str, /, **fields: object) -> str:
 
 #: Column headings of the text tables a notebook prints (kept short: fixed width).
 COLUMNS = {"protocol": N_("protocol"), "loss": N_("loss"), "delivered": N_("delivered"),
-           "gave up": N_("gave up"), "data": N_("data"), "resends": N_("resends"),
+           "gave_up": N_("gave up"), "data": N_("data"), "resends": N_("resends"),
            "acks": N_("acks"), "overhead": N_("overhead"), "expected": N_("expected"),
            "goodput": N_("goodput"), "seconds": N_("seconds")}
 
@@ -636,3 +654,11 @@ def step_next_timer(deadline: float | None) -> str:
     if deadline is None:
         return _("next timer: none")
     return _("next timer: t={time}", time=f"{deadline:.3f}")
+
+
+# -- the chat command ------------------------------------------------------------------
+
+
+def cannot_display(item: object, error: BaseException) -> str:
+    """The printer's line when showing an event failed (a labchat bug, not the user's)."""
+    return _("cannot display {item}: {error}", item=repr(item), error=repr(error))

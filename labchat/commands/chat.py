@@ -279,7 +279,7 @@ class Printer:
             try:
                 line = self._render(item)
             except Exception as error:  # a display bug must not silence later events
-                line = f"cannot display {item!r}: {error!r}"
+                line = voice.cannot_display(item, error)
             if line is not None:
                 self._write(line)
 

@@ -132,7 +132,7 @@ def sweep_table(stats: Sequence[Stats], *, window: int = GO_BACK_N_WINDOW) -> st
     seeded sweep, independent of fonts and matplotlib versions.
     """
     c = voice.column
-    header = (f"{c('protocol'):<17} {c('loss'):>5} {c('delivered'):>9} {c('gave up'):>7} "
+    header = (f"{c('protocol'):<17} {c('loss'):>5} {c('delivered'):>9} {c('gave_up'):>7} "
               f"{c('data'):>6} {c('resends'):>7} {c('acks'):>6} {c('overhead'):>8} "
               f"{c('expected'):>8} {c('goodput'):>8}")
     lines = [header, "-" * len(header)]

@@ -145,7 +145,8 @@ class Stepper:
         """Deterministic multi-line text: clock, each peer's state and messages, the wire."""
         lines = [voice.step_heading(self.protocol, self.network.now, len(self.steps))]
         for side in SIDES:
-            state = ", ".join(f"{k}={v}" for k, v in self.engines[side].snapshot().items())
+            state = ", ".join(f"{voice.state_name(k)}={v}"
+                              for k, v in self.engines[side].snapshot().items())
             lines.append(f"{side}: {state}")
             lines.append(voice.step_delivered(side, self.delivered(side)))
         wire = self.network.wire
@@ -288,7 +289,7 @@ class Stepper:
             return
         for side in SIDES:
             rows = "".join(
-                f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+                f"<tr><td>{html.escape(voice.state_name(k))}</td><td>{html.escape(str(v))}</td></tr>"
                 for k, v in self.engines[side].snapshot().items())
             self._states[side].value = f"<table>{rows}</table>"
             self._messages[side].value = "".join(
