@@ -188,7 +188,8 @@ LEFT_OUTSIDE = {
     "build/feedback.py": 21,  # its feedback
     "build/judge.py": 10,
     "build/scenarios.py": 2,
-    "commands/chat.py": 17,  # help, usage errors and notes outside the printer
+    "commands/chat.py": 18,  # help, usage errors and notes outside the printer
+    "commands/cli.py": 1,
     "commands/protocol_flag.py": 1,
     "commands/relay.py": 15,
     "commands/settings.py": 2,
