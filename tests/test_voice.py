@@ -219,6 +219,7 @@ LEFT_OUTSIDE = {
     "trace.py": 1,
     "udp/peer.py": 5,
     "udp/relay.py": 3,
+    "wireshark/__init__.py": 3,
 }
 
 #: Keyword arguments whose string is shown as it is, even a single word.
