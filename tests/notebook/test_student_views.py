@@ -9,6 +9,7 @@ import pytest
 
 from labchat.notebook.lab import ChatLab
 from labchat.notebook.stepper import Stepper
+from labchat.voice import user_text
 from tests.build.answers import answer
 
 StopAndWait: Any = answer("stop_and_wait")
@@ -29,7 +30,8 @@ def test_a_students_stop_and_wait_chats_in_the_lab_with_the_reference() -> None:
         assert lab.wait_until_quiet()
         assert ("new", "A: my own engine says hi") in message_lines(lab, "B")
         assert ("new", "B: the reference answers") in message_lines(lab, "A")
-        assert lab.summary().startswith("protocol StopAndWait, B runs stop-and-wait, seed 0")
+        assert lab.summary().startswith(
+            f"protocol StopAndWait, {user_text('B')} runs stop-and-wait, seed 0")
         assert all(e.name != "engine_error" for e in lab.a.history)
 
 
