@@ -28,8 +28,10 @@ def test_a_students_stop_and_wait_chats_in_the_lab_with_the_reference() -> None:
         assert lab.wait_until_quiet()
         lab.send("B", "the reference answers")
         assert lab.wait_until_quiet()
-        assert ("new", "A: my own engine says hi") in message_lines(lab, "B")
-        assert ("new", "B: the reference answers") in message_lines(lab, "A")
+        said_by_a = f"{user_text('A')}: {user_text('my own engine says hi')}"
+        said_by_b = f"{user_text('B')}: {user_text('the reference answers')}"
+        assert ("new", said_by_a) in message_lines(lab, "B")
+        assert ("new", said_by_b) in message_lines(lab, "A")
         assert lab.summary().startswith(
             f"protocol StopAndWait, {user_text('B')} runs stop-and-wait, seed 0")
         assert all(e.name != "engine_error" for e in lab.a.history)
