@@ -45,7 +45,8 @@ def test_a_students_class_can_be_chosen_in_the_protocol_list() -> None:
         assert lab.mismatch_buttons[0].disabled  # no count to falsify in it
         lab.send("A", "chosen from the list")
         assert lab.wait_until_quiet()
-        assert ("new", "A: chosen from the list") in message_lines(lab, "B")
+        assert ("new", f"{user_text('A')}: {user_text('chosen from the list')}") in message_lines(
+                lab, "B")
 
 
 def test_the_step_through_runs_a_students_class_against_the_reference() -> None:
