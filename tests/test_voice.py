@@ -195,7 +195,7 @@ LEFT_OUTSIDE = {
     "commands/protocol_flag.py": 1,
     "commands/relay.py": 15,
     "commands/settings.py": 2,
-    "commands/simulate.py": 12,
+    "commands/simulate.py": 14,
     "commands/wireshark.py": 9,
     "errors.py": 1,
     "notebook/exercises.py": 1,  # the message the backoff exercise sends
@@ -212,9 +212,9 @@ LEFT_OUTSIDE = {
     "protocols/settings.py": 4,
     "protocols/stop_and_wait.py": 2,  # a setting's help; a state value, "waiting for ACK n"
     "protocols/student.py": 6,
-    "sim/channel.py": 8,
+    "sim/channel.py": 9,
     "sim/network.py": 5,
-    "sim/simulator.py": 2,
+    "sim/simulator.py": 3,
     "trace.py": 1,
     "udp/peer.py": 5,
     "udp/relay.py": 5,
