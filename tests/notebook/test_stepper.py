@@ -7,6 +7,7 @@ import pytest
 
 from labchat.notebook.stepper import StepError, Stepper
 from labchat.protocols import SettingError
+from labchat.sim.stepping import StepModel
 from labchat.voice import user_text as u
 from tests.notebook import open_widget_models
 
@@ -194,3 +195,15 @@ def test_a_default_step_through_with_nothing_dropped_never_resends(protocol: str
         stepper.close()
     assert "resend" not in kinds and timeouts == []
     assert delivered == ["hi", "there"]
+
+
+def test_the_widget_over_a_model_redraws_what_the_model_does_without_it() -> None:
+    model = StepModel("report", script=["send A hello"])
+    stepper = Stepper(model)
+    model.deliver(0)  # a move on the model, not through the widget
+    assert stepper.steps == ["send A hello", "deliver 0"]
+    assert "hello" in only(only(stepper.widget, "labchat-peer-B"), "labchat-messages").value
+    assert find(stepper.widget, "labchat-inflight") == []
+    stepper.close()
+    model.send("B", "after")  # the closed widget no longer listens
+    assert model.steps[-1] == "send B after"

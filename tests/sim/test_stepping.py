@@ -1,0 +1,53 @@
+"""The step model on its own: moves, script, replay and narration with no widget."""
+
+from __future__ import annotations
+
+import pytest
+
+from labchat.sim.stepping import StepError, StepModel
+from labchat.voice import user_text as u
+
+
+def test_a_script_runs_the_report_protocol_to_its_duplicate_flaw() -> None:
+    model = StepModel("report", script=[
+        "send A hello", "deliver 0", "send B hi back", "duplicate 1", "deliver 2"])
+
+    assert model.delivered("B") == ["hello"]
+    assert model.delivered("A") == ["hi back", "hi back"]  # the duplicate counted twice
+    assert model.steps[-1] == "deliver 2"
+    assert model.log[0] == f"t=0.000 A sends “{u('hello')}”"
+    assert "wire: 3 datagrams, 3 delivered, 0 dropped, 0 in flight" in model.summary()
+
+
+def test_replaying_a_models_steps_on_a_new_model_gives_the_same_log() -> None:
+    first = StepModel("go-back-n", settings={"timeout": 1.0})
+    first.send("A", "m1")
+    first.send("A", "m2")
+    first.drop(0)
+    first.deliver(1)
+    assert first.next_timer() is True
+    second = StepModel("go-back-n", settings={"timeout": 1.0}, script=first.steps)
+    assert first.steps == ["send A m1", "send A m2", "drop 0", "deliver 1", "timer"]
+    assert second.log == first.log
+    assert second.summary() == first.summary()
+
+
+def test_every_move_tells_the_listeners_once_and_a_removed_one_hears_nothing() -> None:
+    model = StepModel("stop-and-wait")
+    heard: list[int] = []
+    stop = model.on_change(lambda: heard.append(len(model.steps)))
+    model.replay(["send A hi", "drop 0"])
+    assert model.next_timer() is True  # the resend
+    assert heard == [1, 2, 3]
+    stop()
+    model.deliver(1)
+    assert model.delivered("B") == ["hi"]
+    assert heard == [1, 2, 3]
+
+
+def test_a_move_on_a_datagram_not_in_flight_is_refused_and_changes_nothing() -> None:
+    model = StepModel("report", script=["send A hi"])
+    with pytest.raises(StepError, match="datagram 9 is not in flight"):
+        model.drop(9)
+    assert model.steps == ["send A hi"]
+    assert [r.id for r in model.in_flight()] == [0]
