@@ -1,23 +1,26 @@
-"""The live chat lab: two chat panels over real UDP, a relay between them, a live chart.
+"""The live chat lab's view: two chat panels, the relay's controls, a live chart.
 
-``ChatLab`` starts two ``UdpPeer`` objects on 127.0.0.1 (each with its own
-receive thread) and a ``UdpRelay`` between them, so the network can lose,
-duplicate and delay datagrams on demand. Each ``PeerPanel`` shows what its
-user sees (messages new, resent, rejected told apart) and the engine's
-counters; the sequence chart shows what crossed the wire.
+``ChatLab`` is the widget over a ``labchat.notebook.lab_model.LabModel``: the
+model runs the conversation (two ``UdpPeer`` objects on 127.0.0.1 and a
+``UdpRelay`` between them, so the network can lose, duplicate and delay
+datagrams on demand) and records what happened; this view turns clicks and
+slider moves into calls on the model and draws the model's state. Each
+``PeerPanel`` shows what its user sees (messages new, resent, rejected told
+apart) and the engine's counters; the sequence chart shows what crossed the
+wire.
 
 Threads and widgets: a ``print`` or ``with out:`` from a background thread
 lands in whatever cell is running at that moment (and breaks nbval's output
 comparison), while setting a widget's trait is a comm message and safe from
-one thread. So the peers' and the relay's threads only
-record what happened in the lab's state, under the lab's lock, and wake the
-lab's render thread; that one thread is the only writer of widget values,
-which it re-renders from the state (traits, never ``print`` or ``with out:``).
-The lab's lock is always the innermost one: nothing holding it calls into a
-peer or the relay, so no lock-order deadlock is possible.
+one thread. So the peers' and the relay's threads only feed the model, and
+one render thread, the view's, is the only writer of the values it draws: it
+waits for the model to change, takes a copy of its state and re-renders from
+that copy (traits, never ``print`` or ``with out:``). The view's lock guards
+only what has been drawn, and is never held while calling the model.
 
-This module owns the widgets and the wiring. Protocol behaviour belongs to the
-engines, impairments to the relay, drawing to ``labchat.notebook.chart``.
+This module owns the widgets. The conversation and its state belong to the
+model, protocol behaviour to the engines, impairments to the relay, drawing
+to ``labchat.notebook.chart``.
 """
 
 from __future__ import annotations
@@ -26,52 +29,43 @@ import functools
 import html
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import ipywidgets as widgets
 
 from labchat import voice
-from labchat.errors import LabchatError
-from labchat.events import (
-    DatagramReceived,
-    DatagramSent,
-    Event,
-)
 from labchat.notebook.chart import format_state, render_svg
+from labchat.notebook.lab_model import (
+    LabModel,
+    LabState,
+    Line,
+    LineKind,
+    LocalSession,
+    line_for,
+)
 from labchat.notebook.ui import close_tree, on_enter
 from labchat.pcap import save_wire
-from labchat.protocols import PROTOCOLS, ProtocolLike, create_engine, resolve_protocol
-from labchat.protocols.base import Engine
-from labchat.protocols.mismatch import can_force_mismatch
-from labchat.sim.channel import Direction, Impairment, ImpairmentModel
-from labchat.trace import SIDES, Side, WireRecord, check_side, other
+from labchat.protocols import ProtocolLike, resolve_protocol
+from labchat.sim.channel import Direction, Impairment
+from labchat.trace import SIDES, Side, WireRecord, check_side
 from labchat.udp import registry
-from labchat.udp.peer import UdpPeer, numeric_address, wait_until, wall_clock_offset
+from labchat.udp.peer import UdpPeer, numeric_address, wall_clock_offset
 from labchat.udp.relay import UdpRelay
-from labchat.udp.wirelog import WireLog
+
+__all__ = ["CHART_LAST", "ChatLab", "Line", "PeerPanel", "line_for", "line_html"]
 
 #: How many datagrams the live chart draws (the newest); older ones are counted.
 CHART_LAST = 40
 #: The render thread redraws at most this often, so a burst costs one redraw.
 RENDER_INTERVAL = 0.05
 
-LineKind = Literal["sent", "new", "resent", "rejected", "note", "error"]
 
-
-@dataclass(frozen=True)
-class Line:
-    """One line of a chat panel, as its user sees it."""
-
-    kind: LineKind
-    text: str
-
-    def html(self) -> str:
-        return (f'<div class="labchat-msg labchat-msg-{self.kind}" dir="auto" '
-                f'style="{_LINE_STYLE[self.kind]}">{html.escape(self.text)}</div>')
+def line_html(line: Line) -> str:
+    """One panel line as HTML: its kind as a class and a style, its text as text."""
+    return (f'<div class="labchat-msg labchat-msg-{line.kind}" dir="auto" '
+            f'style="{_LINE_STYLE[line.kind]}">{html.escape(line.text)}</div>')
 
 
 _LINE_STYLE: dict[LineKind, str] = {
@@ -82,14 +76,6 @@ _LINE_STYLE: dict[LineKind, str] = {
     "note": "color:#8c564b;font-size:smaller",
     "error": "color:#ffffff;background:#d62728",
 }
-
-
-def line_for(event: Event, me: str, peer: str) -> Line | None:
-    """What a chat panel shows for one of its engine's events (None: nothing)."""
-    words = voice.chat_line(event, voice.Speakers(me, peer))
-    if words is None or words.chat is None:
-        return None
-    return Line(cast(LineKind, words.tone), words.chat)
 
 
 class PeerPanel:
@@ -129,7 +115,7 @@ class PeerPanel:
 
     def show(self, lines: list[Line], state: dict[str, object]) -> None:
         """Re-render the message list and counters (from the lab's render thread)."""
-        body = "".join(line.html() for line in lines) or (
+        body = "".join(line_html(line) for line in lines) or (
             f'<div style="color:#999999">{html.escape(voice.label("no_messages"))}</div>')
         self.messages.value = (f'<div style="height:220px;overflow-y:auto;'
                                f'font-family:monospace">{body}</div>')
@@ -139,57 +125,6 @@ class PeerPanel:
         close_tree(self.widget)
 
 
-@dataclass
-class _State:
-    """What the threads record and the render thread draws (guarded by the lab's lock)."""
-
-    lines: dict[Side, list[Line]] = field(default_factory=lambda: {"A": [], "B": []})
-    snapshot: dict[Side, dict[str, object]] = field(default_factory=lambda: {"A": {}, "B": {}})
-    events: dict[Side, list[Event]] = field(default_factory=lambda: {"A": [], "B": []})
-    records: dict[int, WireRecord] = field(default_factory=dict)
-    origin: float = 0.0
-    version: int = 0
-
-
-class _Session:
-    """One conversation: two peers and the relay, for one engine class per side and seed."""
-
-    def __init__(self, engines: dict[Side, type[Engine]], seed: int, impairment: Impairment,
-                 generation: int, on_event: Callable[[_Session, Side, UdpPeer, Event], None],
-                 on_record: Callable[[_Session, WireRecord], None]) -> None:
-        self.protocol = engines["A"].protocol
-        self.generation = generation
-        self.peers: dict[Side, UdpPeer] = {}
-        self.unsubscribe: list[Callable[[], None]] = []
-        # One log for the three: each datagram's record is written by its sender.
-        wire_log = WireLog()
-        try:
-            for side in SIDES:
-                self.peers[side] = UdpPeer(create_engine(engines[side]), name=f"lab-{side}",
-                                           wire_log=wire_log)
-            self.model = ImpairmentModel(impairment, seed=seed)
-            self.relay = UdpRelay(self.peers["A"].address, self.peers["B"].address,
-                                  model=self.model, describe=engines["A"].describe,
-                                  name="lab-relay", wire_log=wire_log)
-        except BaseException:
-            self.close()
-            raise
-        self.origin = self.relay.now()
-        for side, peer in self.peers.items():
-            self.unsubscribe.append(peer.subscribe(functools.partial(on_event, self, side, peer)))
-        self.unsubscribe.append(self.relay.subscribe(lambda record: on_record(self, record)))
-        self.peers["A"].connect(self.relay.listen_a_address)
-        self.peers["B"].connect(self.relay.listen_b_address)
-
-    def close(self) -> None:
-        for unsubscribe in self.unsubscribe:
-            unsubscribe()
-        if hasattr(self, "relay"):
-            self.relay.close()
-        for peer in self.peers.values():
-            peer.close()
-
-
 _current: ChatLab | None = None
 _current_lock = threading.Lock()
 
@@ -197,9 +132,10 @@ _current_lock = threading.Lock()
 class ChatLab:
     """Two chat peers over real UDP with a relay between them, as one widget.
 
-    Creating a lab closes the previous one (re-running a notebook cell leaks
-    no thread, port or widget). Display it by leaving ``lab`` as the last
-    expression of a cell.
+    The conversation is ``self.model`` (a ``LabModel``, usable without
+    widgets); this object draws it. Creating a lab closes the previous one
+    (re-running a notebook cell leaks no thread, port or widget). Display it
+    by leaving ``lab`` as the last expression of a cell.
 
     ``protocol`` is a rung's name, an engine class (a student's
     ``StudentEngine`` subclass) or ``FILE.py:CLASS``; ``protocols`` adds more
@@ -212,30 +148,30 @@ class ChatLab:
                  names: tuple[str, str] = ("A", "B"), peer_protocol: ProtocolLike | None = None,
                  protocols: Sequence[ProtocolLike] = ()) -> None:
         global _current
-        chosen = resolve_protocol(protocol)  # a ValueError of one line if unknown
-        self._choices: dict[str, type[Engine]] = dict(PROTOCOLS)
-        for extra in (*protocols, chosen):
-            engine = resolve_protocol(extra)
-            self._choices[engine.protocol] = engine
-        self._peer_engine = None if peer_protocol is None else resolve_protocol(peer_protocol)
+        # Resolved before anything is built or closed: a ValueError of one line if unknown.
+        chosen = resolve_protocol(protocol)
+        extras = [resolve_protocol(extra) for extra in protocols]
+        peer = None if peer_protocol is None else resolve_protocol(peer_protocol)
         with _current_lock:
             previous, _current = _current, None
         if previous is not None:
             previous.close()
         self.names = names
-        self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
-        self._state = _State()
-        # Which conversation is current: set before its peers start, so what
-        # reaches them while it is being built is already the lab's.
-        self._generation = 0
-        self._rendered = -1
         self.render_errors: list[BaseException] = []
         self._closed = False
         self._stop = threading.Event()
+        # What the render thread has drawn: the model's version it drew last.
+        self._drawn = threading.Condition()
+        self._rendered = -1
+        self.model = LabModel(chosen, seed=seed, names=names, peer_protocol=peer,
+                              protocols=extras, connect=LocalSession)
         self._building = True  # widget observers ignore the values set while building
-        self._build_widgets(chosen.protocol, seed)
-        self._session = self._new_session()
+        try:
+            self._build_widgets(self.model.protocol, seed)
+        except BaseException:
+            self.model.close()
+            raise
+        self._show_mismatch()
         self._building = False
         self._renderer = threading.Thread(target=self._render_loop, name="labchat-lab-render",
                                           daemon=True)
@@ -248,19 +184,22 @@ class ChatLab:
 
     @property
     def protocol(self) -> str:
-        return str(self.protocol_chooser.value)
+        return self.model.protocol
+
+    # The view always builds its conversations with ``LocalSession``, so its
+    # peers and relay are the local UDP ones.
 
     @property
     def a(self) -> UdpPeer:
-        return self._session.peers["A"]
+        return cast(UdpPeer, self.model.peer("A"))
 
     @property
     def b(self) -> UdpPeer:
-        return self._session.peers["B"]
+        return cast(UdpPeer, self.model.peer("B"))
 
     @property
     def relay(self) -> UdpRelay:
-        return self._session.relay
+        return cast(UdpRelay, self.model.relay)
 
     def panel(self, side: Side) -> PeerPanel:
         return self.panels[check_side(side)]
@@ -273,66 +212,36 @@ class ChatLab:
 
     def drop_next(self, direction: Direction) -> None:
         """The relay drops the next datagram going ``direction`` ("A->B" or "B->A")."""
-        self._session.relay.drop_next(direction)
+        self.model.drop_next(direction)
 
     def force_mismatch(self, side: Side) -> None:
         """The report's test: ``side``'s next datagram carries a wrong count."""
-        side = check_side(side)
-        try:
-            self._session.peers[side].force_mismatch()
-        except LabchatError as error:
-            self._add_line(side, Line("error", voice.label("cannot_mismatch", error=error)))
+        self.model.force_mismatch(side)
 
     def wait_until_quiet(self, timeout: float = 5.0) -> bool:
         """Block until nothing is on its way and the panels show it all; bounded.
 
-        Quiet means: every datagram a peer sent reached the relay, every copy
-        the relay forwarded reached its peer, nothing waits in the relay's
-        delay queue, no engine has unacknowledged messages, and the render
-        thread has drawn the latest state. Returns whether that happened
-        within ``timeout`` seconds.
+        Quiet means: the model is quiet (every datagram a peer sent reached
+        the relay, every copy the relay forwarded reached its peer, nothing
+        waits in the relay's delay queue, no engine has unacknowledged
+        messages), and the render thread has drawn the latest state. Returns
+        whether that happened within ``timeout`` seconds.
         """
         deadline = time.monotonic() + timeout
-        session = self._session
-        relay, a, b = session.relay, session.peers["A"], session.peers["B"]
-
-        def settled() -> bool:
-            # All three locks held (relay, then A, then B; nobody takes them in
-            # another order), so no thread is half-way through a step.
-            return relay.wait_for(
-                lambda: a.wait_for(lambda: b.wait_for(lambda: _quiet(session), 0), 0), 0)
-
-        if not wait_until(settled, timeout):
+        if not self.model.wait_until_quiet(timeout):
             return False
-        with self._changed:
-            target = self._state.version
-            return self._changed.wait_for(lambda: self._rendered >= target,
-                                          max(0.0, deadline - time.monotonic()))
+        target = self.model.version
+        with self._drawn:
+            return self._drawn.wait_for(lambda: self._rendered >= target,
+                                        max(0.0, deadline - time.monotonic()))
 
     def summary(self) -> str:
         """Deterministic text: protocol, each panel's counters and lines, the wire."""
-        with self._lock:
-            lines = {side: list(self._state.lines[side]) for side in SIDES}
-            states = {side: dict(self._state.snapshot[side]) for side in SIDES}
-            records = _records(self._state)
-        peer = None if self._peer_engine is None else (self.names[1],
-                                                       self._peer_engine.protocol)
-        out = [voice.lab_heading(self.protocol, self.seed_box.value, peer)]
-        for side, name in zip(SIDES, self.names, strict=True):
-            out.append(f"{name}: {format_state(states[side])}")
-            out.extend(f"  [{line.kind}] {line.text}" for line in lines[side])
-        for side in SIDES:
-            sent = [r for r in records if r.source == side]
-            kinds = Counter(r.kind for r in sent if r.copy_of is None)
-            out.append(voice.wire_direction(side, other(side), len(sent), kinds,
-                                            sum(r.fate == "dropped" for r in sent),
-                                            sum(r.copy_of is not None for r in sent)))
-        return "\n".join(out)
+        return self.model.summary()
 
     def records(self) -> list[WireRecord]:
         """What crossed the relay so far, as the senders recorded it (kind, seq, state)."""
-        with self._lock:
-            return _records(self._state)
+        return self.model.records()
 
     def save_pcap(self, path: str | Path) -> Path:
         """Write what crossed the relay so far as a pcapng capture for Wireshark.
@@ -341,20 +250,14 @@ class ChatLab:
         stamped with the wall-clock time it was sent; the ones the relay lost
         or duplicated say so in their packet comment.
         """
-        session = self._session
-        addresses = {side: numeric_address(session.peers[side].address) for side in SIDES}
-        return save_wire(path, self.records(), session.peers["A"].engine, addresses=addresses,
+        peers = {"A": self.a, "B": self.b}
+        addresses = {side: numeric_address(peers[side].address) for side in SIDES}
+        return save_wire(path, self.records(), peers["A"].engine, addresses=addresses,
                          epoch=wall_clock_offset())
 
     def chart_svg(self, last: int | None = CHART_LAST) -> str:
         """The current sequence chart as SVG text."""
-        with self._lock:
-            records = _records(self._state)
-            events = {side: list(self._state.events[side]) for side in SIDES}
-            final = {side: dict(self._state.snapshot[side]) for side in SIDES}
-            origin = self._state.origin
-        return render_svg(records, events, final=final, names=self.names, last=last,
-                          time_origin=origin, proportional_time=False)
+        return self._chart_of(self.model.state(), last)
 
     @property
     def closed(self) -> bool:
@@ -366,10 +269,8 @@ class ChatLab:
         if self._closed:
             return
         self._closed = True
-        self._session.close()
         self._stop.set()
-        with self._changed:
-            self._changed.notify_all()
+        self.model.close()  # wakes the render thread if it waits for a change
         if self._renderer is not threading.current_thread():
             self._renderer.join(timeout=2.0)
         close_tree(self.widget)  # the panels, the controls, their layouts and styles
@@ -398,7 +299,7 @@ class ChatLab:
 
     def _build_widgets(self, protocol: str, seed: int) -> None:
         self.panels: dict[Side, PeerPanel] = {
-            side: PeerPanel(side, name, functools.partial(self._send, side))
+            side: PeerPanel(side, name, functools.partial(self._send_typed, side))
             for side, name in zip(SIDES, self.names, strict=True)
         }
 
@@ -435,7 +336,7 @@ class ChatLab:
         self.seed_box = widgets.IntText(seed, description=voice.label("seed"), style=style,
                                         layout=widgets.Layout(width="160px"))
         self.seed_box.add_class("labchat-seed")
-        self.protocol_chooser = widgets.Dropdown(options=list(self._choices), value=protocol,
+        self.protocol_chooser = widgets.Dropdown(options=list(self.model.choices), value=protocol,
                                                  description=voice.label("protocol"), style=style)
         self.protocol_chooser.add_class("labchat-protocol")
         for slider in (self.loss, self.duplicate, self.delay):
@@ -459,130 +360,51 @@ class ChatLab:
     def _apply_impairment(self) -> None:
         if self._building or self._closed:
             return
-        impairment = self._impairment()
-        for direction in ("A->B", "B->A"):
-            self._session.relay.set_impairment(direction, impairment)
+        self.model.set_impairment(self._impairment())
 
     def _restart(self) -> None:
         """A new protocol or seed: a fresh conversation with new peers and relay."""
         if self._building or self._closed:
             return
-        self._session.close()
-        with self._changed:
-            self._state = _State(version=self._state.version + 1)
-            self._generation += 1
-            self._changed.notify_all()
-        self._session = self._new_session()
+        self.model.restart(protocol=str(self.protocol_chooser.value),
+                           seed=int(self.seed_box.value))
+        self._show_mismatch()
 
-    def _engines(self) -> dict[Side, type[Engine]]:
-        """The chosen engine class on each side (B's may be fixed by ``peer_protocol``)."""
-        chosen = self._choices[self.protocol]
-        return {"A": chosen, "B": chosen if self._peer_engine is None else self._peer_engine}
-
-    def _new_session(self) -> _Session:
+    def _show_mismatch(self) -> None:
         # Only the report's rung carries a count to falsify: grey the buttons
         # out for the others rather than let a click end in an error line.
-        engines = self._engines()
+        engines = self.model.engines()
         for side, mismatch in zip(SIDES, self.mismatch_buttons, strict=True):
-            falsifiable = can_force_mismatch(engines[side])
+            falsifiable = self.model.can_force_mismatch(side)
             mismatch.disabled = not falsifiable
             mismatch.tooltip = (mismatch.description if falsifiable else voice.label(
                 "no_count_to_falsify", protocol=engines[side].protocol))
-        session = _Session(engines, int(self.seed_box.value), self._impairment(),
-                           self._generation, self._on_event, self._on_record)
-        # Each peer takes its own lock to snapshot: never ask it while holding
-        # the lab's, since its thread may hold its lock and be waiting for ours.
-        snapshots = {side: session.peers[side].snapshot() for side in SIDES}
-        with self._changed:
-            self._state.origin = session.origin
-            for side in SIDES:  # an event may already have brought a newer one
-                if not self._state.snapshot[side]:
-                    self._state.snapshot[side] = snapshots[side]
-            self._state.version += 1
-            self._changed.notify_all()
-        return session
 
-    # -- callbacks (any thread) ------------------------------------------------------
+    def _send_typed(self, side: Side, text: str) -> None:
+        self.model.send(side, text)
 
-    def _send(self, side: Side, text: str) -> None:
-        try:
-            self._session.peers[side].send(text)
-        except (LabchatError, RuntimeError) as error:
-            self._add_line(side, Line("error", voice.label("not_sent", error=error)))
-
-    def _add_line(self, side: Side, line: Line) -> None:
-        with self._changed:
-            self._state.lines[side].append(line)
-            self._state.version += 1
-            self._changed.notify_all()
-
-    def _on_event(self, session: _Session, side: Side, peer: UdpPeer, event: Event) -> None:
-        # Called by the peer with its lock held: reading its engine is safe here.
-        snapshot = dict(peer.engine.snapshot())
-        me, other = (self.names if side == "A" else self.names[::-1])
-        line = line_for(event, me, other)
-        with self._changed:
-            if session.generation != self._generation and not self._closed:
-                return  # an event of a conversation already replaced
-            state = self._state
-            state.snapshot[side] = snapshot
-            if not isinstance(event, DatagramReceived):
-                state.events[side].append(event)
-            if line is not None:
-                state.lines[side].append(line)
-            state.version += 1
-            self._changed.notify_all()
-
-    def _on_record(self, session: _Session, record: WireRecord) -> None:
-        with self._changed:
-            if session.generation != self._generation and not self._closed:
-                return
-            self._state.records[record.id] = record
-            self._state.version += 1
-            self._changed.notify_all()
-
-    # -- the one writer of widget values ---------------------------------------------
+    # -- the one writer of the drawn values ------------------------------------------
 
     def _render_loop(self) -> None:
         while not self._stop.is_set():
-            with self._changed:
-                self._changed.wait_for(
-                    lambda: self._stop.is_set() or self._state.version != self._rendered,
-                    timeout=1.0)
-                if self._stop.is_set():
-                    return
-                version = self._state.version
-                lines = {side: list(self._state.lines[side]) for side in SIDES}
-                states = {side: dict(self._state.snapshot[side]) for side in SIDES}
+            state = self.model.changed_since(self._rendered, timeout=1.0)
+            if state is None or self._stop.is_set():
+                continue  # nothing new yet, or closing
             try:
-                for side in SIDES:
-                    self.panels[side].show(lines[side], states[side])
-                self.chart.value = self.chart_svg()
+                self._draw(state)
             except Exception as error:  # a broken display must not stop the renderer
                 self.render_errors.append(error)
-            with self._changed:
-                self._rendered = version
-                self._changed.notify_all()
+            with self._drawn:
+                self._rendered = state.version
+                self._drawn.notify_all()
             self._stop.wait(RENDER_INTERVAL)
 
+    def _draw(self, state: LabState) -> None:
+        """Draw one copy of the model's state: both panels and the chart."""
+        for side in SIDES:
+            self.panels[side].show(state.lines[side], state.snapshot[side])
+        self.chart.value = self._chart_of(state, CHART_LAST)
 
-# -- pure helpers ----------------------------------------------------------------------
-
-
-def _quiet(session: _Session) -> bool:
-    records = session.relay.wire
-    if any(record.fate == "in_flight" for record in records):
-        return False
-    for side, peer in session.peers.items():
-        sent = sum(isinstance(e, DatagramSent) for e in peer.history)
-        received = sum(isinstance(e, DatagramReceived) for e in peer.history)
-        reached_relay = sum(r.source == side and r.copy_of is None for r in records)
-        forwarded = sum(r.destination == side and r.fate == "delivered" for r in records)
-        if sent != reached_relay or received != forwarded or peer.unfinished():
-            return False
-    return True
-
-
-def _records(state: _State) -> list[WireRecord]:
-    """The relay's records in id order (ids are the senders', shared by the lab's log)."""
-    return [state.records[key] for key in sorted(state.records)]
+    def _chart_of(self, state: LabState, last: int | None) -> str:
+        return render_svg(state.wire(), state.events, final=state.snapshot, names=self.names,
+                          last=last, time_origin=state.origin, proportional_time=False)

@@ -1,0 +1,449 @@
+"""The chat lab's model: one conversation (two peers, a relay) and what it has shown so far.
+
+``LabModel`` runs a conversation for one protocol and seed and keeps the
+state a view draws: each panel's lines, each engine's latest counters, the
+events, the relay's wire records. It is fed by events: the peers and the
+relay call it back from their own threads (with their own lock held), and it
+only records, under its lock, and bumps ``version``. A view reads a
+consistent copy (``state()``) or waits for the next one (``changed_since``).
+No widget here: the model is driven and tested without ipywidgets, and the
+widget view (``labchat.notebook.lab``) only renders it.
+
+The model speaks to a peer and to the relay only through the narrow
+``Peer`` and ``Relay`` interfaces below, and a conversation is built by a
+``SessionFactory``: ``LocalSession`` puts both peers and the relay on
+127.0.0.1 in this process; a peer in another process or on another machine
+needs only another factory, not another view.
+
+Locks: the model's lock is always the innermost one. Nothing holding it calls
+into a peer or the relay (they take their own locks, and their threads hold
+those while they call the model back), so no lock-order deadlock is possible.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, cast
+
+from labchat import voice
+from labchat.errors import LabchatError
+from labchat.events import DatagramReceived, DatagramSent, Event
+from labchat.protocols import PROTOCOLS, ProtocolLike, create_engine, resolve_protocol
+from labchat.protocols.base import Engine
+from labchat.protocols.mismatch import can_force_mismatch
+from labchat.sim.channel import Direction, Impairment, ImpairmentModel
+from labchat.trace import SIDES, Side, WireRecord, check_side, other
+from labchat.udp.peer import UdpPeer, wait_until
+from labchat.udp.relay import UdpRelay
+from labchat.udp.wirelog import WireLog
+
+LineKind = Literal["sent", "new", "resent", "rejected", "note", "error"]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a chat panel, as its user sees it."""
+
+    kind: LineKind
+    text: str
+
+
+def line_for(event: Event, me: str, peer: str) -> Line | None:
+    """What a chat panel shows for one of its engine's events (None: nothing)."""
+    words = voice.chat_line(event, voice.Speakers(me, peer))
+    if words is None or words.chat is None:
+        return None
+    return Line(cast(LineKind, words.tone), words.chat)
+
+
+# -- what the model needs of a peer, a relay, a conversation -----------------------------
+
+
+class Peer(Protocol):
+    """One chat peer as the lab uses it (``UdpPeer`` is one; a remote one may be another).
+
+    ``subscribe``'s callback is called for every event of the peer, possibly
+    from the peer's own thread with its lock held; ``wait_for`` checks its
+    condition with the peer quiet (no step half-way).
+    """
+
+    def send(self, text: str) -> None: ...
+    def force_mismatch(self) -> None: ...
+    def subscribe(self, subscriber: Callable[[Event], None]) -> Callable[[], None]: ...
+    def snapshot(self) -> dict[str, object]: ...
+    def unfinished(self) -> int: ...
+    def queued(self) -> int: ...
+    def wait_for(self, condition: Callable[[], bool], timeout: float = 5.0) -> bool: ...
+    def close(self) -> None: ...
+
+
+class Relay(Protocol):
+    """The impairing relay between the two peers, as the lab uses it."""
+
+    def drop_next(self, direction: Direction) -> None: ...
+    def set_impairment(self, direction: Direction, impairment: Impairment) -> None: ...
+    def subscribe(self, subscriber: Callable[[WireRecord], None]) -> Callable[[], None]: ...
+    def wait_for(self, condition: Callable[[], bool], timeout: float = 5.0) -> bool: ...
+    def close(self) -> None: ...
+
+
+class Session(Protocol):
+    """One conversation: two peers and the relay, built but not yet talking."""
+
+    @property
+    def peers(self) -> Mapping[Side, Peer]: ...
+    @property
+    def relay(self) -> Relay: ...
+    @property
+    def origin(self) -> float:
+        """The relay's clock when the conversation began (the chart's time zero)."""
+        ...
+
+    def start(self) -> None:
+        """Let the peers talk (after the lab has subscribed to them)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+#: Builds a conversation: each side's engine class, a seed, the relay's first impairment.
+SessionFactory = Callable[[Mapping[Side, type[Engine]], int, Impairment], Session]
+
+
+class LocalSession:
+    """Both peers and the relay on 127.0.0.1, in this process, over real UDP."""
+
+    def __init__(self, engines: Mapping[Side, type[Engine]], seed: int,
+                 impairment: Impairment) -> None:
+        self.peers: dict[Side, UdpPeer] = {}
+        # One log for the three: each datagram's record is written by its sender.
+        wire_log = WireLog()
+        try:
+            for side in SIDES:
+                self.peers[side] = UdpPeer(create_engine(engines[side]), name=f"lab-{side}",
+                                           wire_log=wire_log)
+            self.relay = UdpRelay(self.peers["A"].address, self.peers["B"].address,
+                                  model=ImpairmentModel(impairment, seed=seed),
+                                  describe=engines["A"].describe,
+                                  name="lab-relay", wire_log=wire_log)
+        except BaseException:
+            self.close()
+            raise
+        self.origin = self.relay.now()
+
+    def start(self) -> None:
+        self.peers["A"].connect(self.relay.listen_a_address)
+        self.peers["B"].connect(self.relay.listen_b_address)
+
+    def close(self) -> None:
+        if hasattr(self, "relay"):
+            self.relay.close()
+        for peer in self.peers.values():
+            peer.close()
+
+
+# -- the state a view draws -------------------------------------------------------------
+
+
+@dataclass
+class LabState:
+    """What the peers' and relay's threads recorded (a copy, once out of the model)."""
+
+    lines: dict[Side, list[Line]] = field(default_factory=lambda: {"A": [], "B": []})
+    snapshot: dict[Side, dict[str, object]] = field(default_factory=lambda: {"A": {}, "B": {}})
+    #: Each engine's events, but the arrivals (the wire records say those).
+    events: dict[Side, list[Event]] = field(default_factory=lambda: {"A": [], "B": []})
+    records: dict[int, WireRecord] = field(default_factory=dict)
+    #: Datagrams each peer sent and received: with the records, they tell when all is quiet.
+    sent: dict[Side, int] = field(default_factory=lambda: {"A": 0, "B": 0})
+    received: dict[Side, int] = field(default_factory=lambda: {"A": 0, "B": 0})
+    origin: float = 0.0
+    #: Bumped by every change; never goes back, not even across a restart.
+    version: int = 0
+
+    def copy(self) -> LabState:
+        return LabState(
+            lines={side: list(self.lines[side]) for side in SIDES},
+            snapshot={side: dict(self.snapshot[side]) for side in SIDES},
+            events={side: list(self.events[side]) for side in SIDES},
+            records=dict(self.records), sent=dict(self.sent), received=dict(self.received),
+            origin=self.origin, version=self.version)
+
+    def wire(self) -> list[WireRecord]:
+        """The relay's records in id order (ids are the senders', shared by one log)."""
+        return [self.records[key] for key in sorted(self.records)]
+
+
+class LabModel:
+    """One chat conversation at a time and the state its view draws; no widgets.
+
+    ``protocol`` is a rung's name, an engine class (a student's) or
+    ``FILE.py:CLASS``; ``protocols`` adds more to the choices ``restart``
+    takes by name; ``peer_protocol`` makes B run another engine for the
+    whole session. ``restart`` replaces the conversation (new peers, new
+    relay) for a new protocol or seed. ``connect`` builds each conversation
+    (default: both peers and the relay here, over UDP on 127.0.0.1).
+    """
+
+    def __init__(self, protocol: ProtocolLike = "report", *, seed: int = 0,
+                 names: tuple[str, str] = ("A", "B"),
+                 peer_protocol: ProtocolLike | None = None,
+                 protocols: Sequence[ProtocolLike] = (),
+                 impairment: Impairment | None = None,
+                 connect: SessionFactory = LocalSession) -> None:
+        chosen = resolve_protocol(protocol)  # a ValueError of one line if unknown
+        #: The engine classes ``restart`` can choose by name: the rungs, then the extras.
+        self.choices: dict[str, type[Engine]] = dict(PROTOCOLS)
+        for extra in (*protocols, chosen):
+            engine = resolve_protocol(extra)
+            self.choices[engine.protocol] = engine
+        self.peer_engine = None if peer_protocol is None else resolve_protocol(peer_protocol)
+        self.protocol = chosen.protocol
+        self.seed = seed
+        self.names = names
+        self.impairment = impairment or Impairment()
+        self._connect = connect
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._state = LabState()
+        # Which conversation is current: set before its peers start, so what
+        # reaches them while it is being built is already the lab's.
+        self._generation = 0
+        self._closed = False
+        self._session = self._new_session()
+
+    # -- the conversation ------------------------------------------------------------
+
+    @property
+    def session(self) -> Session:
+        return self._session
+
+    def peer(self, side: Side) -> Peer:
+        return self._session.peers[check_side(side)]
+
+    @property
+    def relay(self) -> Relay:
+        return self._session.relay
+
+    def engines(self) -> dict[Side, type[Engine]]:
+        """The engine class on each side (B's may be fixed by ``peer_protocol``)."""
+        chosen = self.choices[self.protocol]
+        return {"A": chosen, "B": chosen if self.peer_engine is None else self.peer_engine}
+
+    def can_force_mismatch(self, side: Side) -> bool:
+        """Whether ``side``'s engine carries a count to falsify (only the report's rung)."""
+        return can_force_mismatch(self.engines()[check_side(side)])
+
+    def send(self, side: Side, text: str) -> None:
+        """``side`` sends ``text``; a refusal (too long, closed) becomes an error line."""
+        side = check_side(side)
+        try:
+            self._session.peers[side].send(text)
+        except (LabchatError, RuntimeError) as error:
+            self._add_line(side, Line("error", voice.label("not_sent", error=error)))
+
+    def drop_next(self, direction: Direction) -> None:
+        """The relay drops the next datagram going ``direction`` ("A->B" or "B->A")."""
+        self._session.relay.drop_next(direction)
+
+    def force_mismatch(self, side: Side) -> None:
+        """The report's test: ``side``'s next datagram carries a wrong count."""
+        side = check_side(side)
+        try:
+            self._session.peers[side].force_mismatch()
+        except LabchatError as error:
+            self._add_line(side, Line("error", voice.label("cannot_mismatch", error=error)))
+
+    def set_impairment(self, impairment: Impairment) -> None:
+        """Both directions' impairment from now on (and in every later conversation)."""
+        self.impairment = impairment
+        if self._closed:
+            return
+        for direction in ("A->B", "B->A"):
+            self._session.relay.set_impairment(direction, impairment)
+
+    def restart(self, *, protocol: str | None = None, seed: int | None = None) -> None:
+        """A fresh conversation (new peers and relay), for a new protocol or seed.
+
+        ``protocol`` is the name of one of ``choices``.
+        """
+        if protocol is not None and protocol not in self.choices:
+            raise KeyError(protocol)
+        if self._closed:
+            return
+        self.protocol = protocol if protocol is not None else self.protocol
+        self.seed = seed if seed is not None else self.seed
+        self._session.close()
+        with self._changed:
+            self._state = LabState(version=self._state.version + 1)
+            self._generation += 1
+            self._changed.notify_all()
+        self._session = self._new_session()
+
+    def wait_until_quiet(self, timeout: float = 5.0) -> bool:
+        """Block until nothing is on its way; bounded by ``timeout`` seconds.
+
+        Quiet means: every datagram a peer sent reached the relay, every copy
+        the relay forwarded reached its peer, nothing waits in the relay's
+        delay queue, and no engine has unacknowledged messages.
+        """
+        session = self._session
+        relay, a, b = session.relay, session.peers["A"], session.peers["B"]
+
+        def settled() -> bool:
+            # All three locks held (relay, then A, then B; nobody takes them in
+            # another order), so no thread is half-way through a step and the
+            # state they fed us is complete.
+            return relay.wait_for(
+                lambda: a.wait_for(lambda: b.wait_for(lambda: self._quiet(session), 0), 0), 0)
+
+        return wait_until(settled, timeout)
+
+    # -- what a view reads -------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        with self._lock:
+            return self._state.version
+
+    def state(self) -> LabState:
+        """A consistent copy of everything recorded so far."""
+        with self._lock:
+            return self._state.copy()
+
+    def changed_since(self, version: int, timeout: float) -> LabState | None:
+        """A copy once the state's version is not ``version``; None on timeout or close."""
+        with self._changed:
+            if not self._changed.wait_for(
+                    lambda: self._closed or self._state.version != version, timeout):
+                return None
+            return None if self._closed else self._state.copy()
+
+    def summary(self) -> str:
+        """Deterministic text: protocol, each panel's counters and lines, the wire."""
+        state = self.state()
+        records = state.wire()
+        peer = None if self.peer_engine is None else (self.names[1], self.peer_engine.protocol)
+        out = [voice.lab_heading(self.protocol, self.seed, peer)]
+        for side, name in zip(SIDES, self.names, strict=True):
+            out.append(f"{name}: {voice.format_state(state.snapshot[side])}")
+            out.extend(f"  [{line.kind}] {line.text}" for line in state.lines[side])
+        for side in SIDES:
+            sent = [r for r in records if r.source == side]
+            kinds = Counter(r.kind for r in sent if r.copy_of is None)
+            out.append(voice.wire_direction(side, other(side), len(sent), kinds,
+                                            sum(r.fate == "dropped" for r in sent),
+                                            sum(r.copy_of is not None for r in sent)))
+        return "\n".join(out)
+
+    def records(self) -> list[WireRecord]:
+        """What crossed the relay so far, as the senders recorded it (kind, seq, state)."""
+        with self._lock:
+            return self._state.wire()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Stop the conversation (its peers, its relay); wakes whoever waits for a change."""
+        if self._closed:
+            return
+        self._closed = True
+        self._session.close()
+        with self._changed:
+            self._changed.notify_all()
+
+    def __enter__(self) -> LabModel:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"LabModel(protocol={self.protocol!r}, names={self.names!r}) {state}"
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _new_session(self) -> Session:
+        session = self._connect(self.engines(), self.seed, self.impairment)
+        generation = self._generation
+        try:
+            for side in SIDES:
+                peer = session.peers[side]
+                peer.subscribe(functools.partial(self._on_event, generation, side, peer))
+            session.relay.subscribe(functools.partial(self._on_record, generation))
+            session.start()
+            # Each peer takes its own lock to snapshot: never ask it while holding
+            # the lab's, since its thread may hold its lock and be waiting for ours.
+            snapshots = {side: session.peers[side].snapshot() for side in SIDES}
+        except BaseException:
+            session.close()
+            raise
+        with self._changed:
+            self._state.origin = session.origin
+            for side in SIDES:  # an event may already have brought a newer one
+                if not self._state.snapshot[side]:
+                    self._state.snapshot[side] = snapshots[side]
+            self._state.version += 1
+            self._changed.notify_all()
+        return session
+
+    def _add_line(self, side: Side, line: Line) -> None:
+        with self._changed:
+            self._state.lines[side].append(line)
+            self._state.version += 1
+            self._changed.notify_all()
+
+    def _on_event(self, generation: int, side: Side, peer: Peer, event: Event) -> None:
+        # Called by the peer, possibly with its lock held: asking it for its
+        # state is safe here (its lock is re-entrant), and the lab's lock is
+        # taken only after, never around, that call.
+        snapshot = peer.snapshot()
+        me, other = (self.names if side == "A" else self.names[::-1])
+        line = line_for(event, me, other)
+        with self._changed:
+            if generation != self._generation and not self._closed:
+                return  # an event of a conversation already replaced
+            state = self._state
+            state.snapshot[side] = snapshot
+            if isinstance(event, DatagramReceived):
+                state.received[side] += 1
+            else:
+                state.events[side].append(event)
+            if isinstance(event, DatagramSent):
+                state.sent[side] += 1
+            if line is not None:
+                state.lines[side].append(line)
+            state.version += 1
+            self._changed.notify_all()
+
+    def _on_record(self, generation: int, record: WireRecord) -> None:
+        with self._changed:
+            if generation != self._generation and not self._closed:
+                return
+            self._state.records[record.id] = record
+            self._state.version += 1
+            self._changed.notify_all()
+
+    def _quiet(self, session: Session) -> bool:
+        with self._lock:
+            if session is not self._session and not self._closed:
+                return False
+            state = self._state
+            records = list(state.records.values())
+            if any(record.fate == "in_flight" for record in records):
+                return False
+            for side in SIDES:
+                reached_relay = sum(r.source == side and r.copy_of is None for r in records)
+                forwarded = sum(r.destination == side and r.fate == "delivered"
+                                for r in records)
+                if state.sent[side] != reached_relay or state.received[side] != forwarded:
+                    return False
+        # Outside the lab's lock: each peer takes its own to answer.
+        return all(peer.unfinished() == 0 for peer in session.peers.values())
