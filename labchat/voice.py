@@ -662,3 +662,180 @@ def step_next_timer(deadline: float | None) -> str:
 def cannot_display(item: object, error: BaseException) -> str:
     """The printer's line when showing an event failed (a labchat bug, not the user's)."""
     return _("cannot display {item}: {error}", item=repr(item), error=repr(error))
+
+
+# -- build your own protocol (labchat.build: the checks and labchat grade) ------------
+
+#: Each failure class of ``labchat.build.judge.Failure``, by its key.
+FAILURE_TITLES = {
+    "not_written": N_("not written yet"),
+    "crashed": N_("raised an exception"),
+    "window_too_large": N_("window larger than half the sequence space"),
+    "duplicate": N_("delivered a duplicate"),
+    "out_of_order": N_("delivered out of order"),
+    "ack_beyond_gap": N_("acknowledged beyond a gap"),
+    "no_retransmit": N_("never retransmitted after a timeout"),
+    "sent_after_give_up": N_("sent after give-up"),
+    "gave_up_too_soon": N_("gave up too soon"),
+    "never_quiet": N_("never stops sending"),
+    "lost": N_("a message was neither delivered nor given up"),
+}
+
+
+def failure_title(key: str) -> str:
+    return _(FAILURE_TITLES[key])
+
+
+def _at(at: float | None) -> str:
+    return _(" at t={at:.3f} s", at=at) if at is not None else ""
+
+
+def build_verdict_not_written() -> str:
+    return _("not written yet: fill in the hooks of the class and run the check again.")
+
+
+def build_verdict_all_pass(total: int) -> str:
+    return ngettext("the {n} scenario passes.", "all {n} scenarios pass.", total)
+
+
+def build_verdict_some_fail(passed: int, total: int) -> str:
+    return ngettext("{passed} of {n} scenario passes.", "{passed} of {n} scenarios pass.",
+                    total, passed=passed)
+
+
+def build_no_class(name: str) -> str:
+    return _("no class {name} found: define it (a subclass of StudentEngine) and run again.",
+             name=name)
+
+
+def build_exercise_head(number: int, title: str) -> str:
+    return _("Exercise {number} · {title}: ", number=number, title=title)
+
+
+def build_shown_by(count: int, name: str) -> str:
+    return ngettext("{n} scenario shows it: {name}",
+                    "{n} scenarios show it; the shortest: {name}", count, name=name)
+
+
+def build_finding(title: str, sentence: str) -> str:
+    return _("{title}: {sentence}", title=title, sentence=sentence)
+
+
+def build_hook_not_written(hook: str) -> str:
+    return _("{hook} is not written yet (it raised NotImplementedError).",
+             hook=hook or _("a hook"))
+
+
+def build_crashed(who: str, error: str, hook: str, line: int | None) -> str:
+    where = _(" in {hook}", hook=hook) if hook else ""
+    at_line = _(", line {line}", line=line) if line else ""
+    return _("{who}'s engine raised {error}{where}{at_line}.", who=who, error=error,
+             where=where, at_line=at_line)
+
+
+def build_window_accepted(window: int, seq_bits: int, modulus: int) -> str:
+    return _("your engine accepted window={window} with seq_bits={seq_bits} ({modulus} "
+             "numbers). Refuse it in setup() with a ValueError: Selective Repeat needs "
+             "window <= 2**seq_bits / 2 (K&R 3.4.4).", window=window, seq_bits=seq_bits,
+             modulus=modulus)
+
+
+def build_duplicate(who: str, text: str, first_at: float, at: float | None) -> str:
+    return _("{who} handed {text} to its user twice (first at t={first_at:.3f} s, "
+             "again{at}). A copy (a resend whose ACK was lost, or a duplicate made by the "
+             "network) must be recognised by its number, discarded, and acknowledged again.",
+             who=who, text=text, first_at=first_at, at=_at(at))
+
+
+def build_out_of_order(who: str, text: str, after: str, at: float | None) -> str:
+    return _("{who} delivered {text} after {after}{at}. Messages are handed to the user in "
+             "the order they were sent: a message beyond a gap waits (Selective Repeat "
+             "buffers it) or is discarded (Go-Back-N).", who=who, text=text,
+             after=after, at=_at(at))
+
+
+def build_ack_beyond_gap(who: str, ack: int, at: float | None, delivered: int, missing: str,
+                         *, cumulative: bool) -> str:
+    but_not = _(" but not {text}", text=missing) if missing else ""
+    if cumulative:
+        return _("{who} sent ACK {ack}{at} when it had delivered {delivered} message(s)"
+                 "{but_not}. A cumulative ACK names the last message received in order; "
+                 "the sender then never resends the missing one.", who=who, ack=ack,
+                 at=_at(at), delivered=delivered, but_not=but_not)
+    return _("{who} sent ACK {ack}{at} for a message it never received{but_not}. A "
+             "Selective Repeat ACK names one message the receiver has.", who=who, ack=ack,
+             at=_at(at), but_not=but_not)
+
+
+def build_no_retransmit(who: str, text: str, at: float | None) -> str:
+    return _("the last copy of {text} was lost{at} and {who} never sent it again. Start a "
+             "timer when a message goes out and resend on timeout (rdt 3.0).",
+             text=text, at=_at(at), who=who)
+
+
+def build_sent_after_give_up(who: str, text: str, gave_up_at: float, at: float | None) -> str:
+    return _("{who} gave up on {text} at t={gave_up_at:.3f} s, then sent it again{at}. Once "
+             "you give a message up, stop its timer and never send it again.", who=who,
+             text=text, gave_up_at=gave_up_at, at=_at(at))
+
+
+def build_gave_up_too_soon(who: str, text: str, at: float | None, tries: int,
+                           max_retries: int) -> str:
+    return _("{who} gave up on {text}{at} after {tries} transmission(s); with "
+             "max_retries={max_retries} it must try {needed} times (the first send and "
+             "max_retries resends).", who=who, text=text, at=_at(at), tries=tries,
+             max_retries=max_retries, needed=max_retries + 1)
+
+
+def build_never_quiet(datagrams: int) -> str:
+    return _("the run was still busy after {datagrams} datagrams: a timer that is never "
+             "stopped, or resends that never end.", datagrams=datagrams)
+
+
+def build_lost(who: str, text: str, *, arrived: bool, sent: bool) -> str:
+    if arrived:
+        return _("{text} from {who} reached the peer, which never delivered it nor did the "
+                 "sender give it up.", text=text, who=who)
+    if not sent:
+        return _("{who} never sent {text}: a message that waits for the window to open must "
+                 "go out when an ACK opens it.", who=who, text=text)
+    return _("{text} from {who} was neither delivered nor given up.", text=text,
+             who=who)
+
+
+def grade_skipped_source(cell: int | None, line: int | None, message: str) -> str:
+    if cell is None:
+        return _("line {line}: {message}; this part was left out", line=line, message=message)
+    return _("cell {cell}, line {line}: {message}; this part was left out", cell=cell,
+             line=line, message=message)
+
+
+def grade_definitions_failed(error: str) -> str:
+    return _("the submission's code failed while it ran: {error}", error=error)
+
+
+def grade_feedback_title(student: str, file: str) -> str:
+    return _("Feedback for {student} ({file})", student=student, file=file)
+
+
+def grade_timed_out(seconds: float) -> str:
+    return _("the checks did not finish within {seconds:g} s (an endless loop?); exercises "
+             "not graded by then score 0.", seconds=seconds)
+
+
+def grade_worker_failed(reason: str) -> str:
+    return _("the checks stopped: {reason}", reason=reason)
+
+
+def grade_not_graded(number: int, title: str) -> str:
+    return _("Exercise {number} · {title}: not graded (the checks stopped before it).",
+             number=number, title=title)
+
+
+def grade_total(total: float, out_of: int) -> str:
+    return _("Total: {total:.2f} of {out_of} exercises.", total=total, out_of=out_of)
+
+
+def build_the_run() -> str:
+    """Who a finding is about when it is about no one side."""
+    return _("the run")

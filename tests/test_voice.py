@@ -185,8 +185,6 @@ PACKAGE = Path(labchat.__file__).parent
 LEFT_OUTSIDE = {
     "__init__.py": 1,  # AttributeError for the coder
     "build/exercises.py": 19,  # the build-your-own exercises' names and stories
-    "build/feedback.py": 27,  # its feedback
-    "build/judge.py": 10,
     "build/scenarios.py": 2,
     "build/submission.py": 2,
     "commands/chat.py": 18,  # help, usage errors and notes outside the printer

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from labchat import voice
 from labchat.build import feedback
 from labchat.build.judge import Failure, Finding, judge
 from labchat.build.scenarios import (
@@ -224,20 +225,19 @@ class Report:
                 for failure in Failure if failure in found]
 
     def not_written(self) -> bool:
-        return self.missing == feedback.NOT_WRITTEN_YET
+        return self.missing == voice.build_verdict_not_written()
 
     def lines(self) -> list[str]:
         """The feedback as lines of text: the verdict, then one paragraph per failure class."""
-        head = f"Exercise {self.exercise.number} · {self.exercise.title}: "
+        head = voice.build_exercise_head(self.exercise.number, self.exercise.title)
         if self.missing:
             return [head + self.missing]
         if self.complete:
-            return [head + feedback.ALL_PASS.format(total=self.total)]
-        lines = [head + feedback.SOME_FAIL.format(passed=self.passed, total=self.total)]
+            return [head + voice.build_verdict_all_pass(self.total)]
+        lines = [head + voice.build_verdict_some_fail(self.passed, self.total)]
         for sentence, outcomes in self.explained():
             lines.append(f"- {sentence}")
-            lines.append("  " + feedback.SCENARIOS_WITH.format(count=len(outcomes),
-                                                               name=outcomes[0].describe()))
+            lines.append("  " + voice.build_shown_by(len(outcomes), outcomes[0].describe()))
         return lines
 
     def explained(self) -> list[tuple[str, list[Outcome]]]:
@@ -265,7 +265,7 @@ def check(key: str | Exercise, student: ProtocolLike | None) -> Report:
     ex = exercise(key)
     report = Report(ex)
     if student is None:
-        report.missing = feedback.NO_CLASS.format(name=ex.class_name)
+        report.missing = voice.build_no_class(ex.class_name)
         return report
     try:
         resolve_protocol(student)
@@ -274,7 +274,7 @@ def check(key: str | Exercise, student: ProtocolLike | None) -> Report:
         return report
     settings = ex.setting
     if _unwritten(ex, student, settings):
-        report.missing = feedback.NOT_WRITTEN_YET
+        report.missing = voice.build_verdict_not_written()
         return report
     for scenario in suite(ex.key):
         for pairing in ex.pairings:

@@ -8,7 +8,8 @@ what the wire shows (an ACK names a message the receiver has; a message whose
 last copy was lost is sent again; nothing is sent after its give-up). It
 never compares a student's datagrams with the reference's one by one.
 
-Wording belongs to ``labchat.build.feedback``; this module only finds.
+Wording belongs to ``labchat.voice`` (through ``labchat.build.feedback``); this
+module only finds.
 """
 
 from __future__ import annotations
@@ -26,17 +27,18 @@ from labchat.trace import SIDES, Side, other
 class Failure(Enum):
     """The failure classes, most telling first (a report lists them in this order)."""
 
-    NOT_WRITTEN = "not written yet"
-    CRASHED = "raised an exception"
-    WINDOW_TOO_LARGE = "window larger than half the sequence space"
-    DUPLICATE = "delivered a duplicate"
-    OUT_OF_ORDER = "delivered out of order"
-    ACK_BEYOND_GAP = "acknowledged beyond a gap"
-    NO_RETRANSMIT = "never retransmitted after a timeout"
-    SENT_AFTER_GIVE_UP = "sent after give-up"
-    GAVE_UP_TOO_SOON = "gave up too soon"
-    NEVER_QUIET = "never stops sending"
-    LOST = "a message was neither delivered nor given up"
+    # Each value is its key in ``labchat.voice.FAILURE_TITLES``, which names it.
+    NOT_WRITTEN = "not_written"
+    CRASHED = "crashed"
+    WINDOW_TOO_LARGE = "window_too_large"
+    DUPLICATE = "duplicate"
+    OUT_OF_ORDER = "out_of_order"
+    ACK_BEYOND_GAP = "ack_beyond_gap"
+    NO_RETRANSMIT = "no_retransmit"
+    SENT_AFTER_GIVE_UP = "sent_after_give_up"
+    GAVE_UP_TOO_SOON = "gave_up_too_soon"
+    NEVER_QUIET = "never_quiet"
+    LOST = "lost"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labchat.build import feedback
+from labchat import voice
 from labchat.build.exercises import EXERCISES, Report, check
 from labchat.protocols.base import Engine
 
@@ -69,9 +69,8 @@ def definitions(sources: list[str], unit: str) -> Code:
         try:
             tree = ast.parse(source)
         except SyntaxError as error:
-            where = f"{unit} {number}, " if unit == "cell" else ""
-            notes.append(feedback.SKIPPED_SOURCE.format(where=where, line=error.lineno,
-                                                        message=error.msg))
+            notes.append(voice.grade_skipped_source(number if unit == "cell" else None,
+                                                    error.lineno, error.msg))
             continue
         body = [node for node in tree.body if _is_definition(node)]
         kept.append(ast.unparse(ast.Module(body=body, type_ignores=[])))
@@ -98,8 +97,8 @@ def engine_classes(code: Code, name: str = "submission") -> dict[str, type[Engin
         # Running the student's code is the point; labchat grade isolates it in a process.
         exec(compile(code.source, name, "exec"), module.__dict__)
     except Exception as error:
-        raise ValueError(feedback.DEFINITIONS_FAILED.format(
-            error=f"{type(error).__name__}: {error}")) from None
+        raise ValueError(voice.grade_definitions_failed(f"{type(error).__name__}: {error}")) \
+            from None
     return {key: value for key, value in vars(module).items()
             if isinstance(value, type) and issubclass(value, Engine)}
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from labchat.build import feedback
+from labchat import voice
 from labchat.build.exercises import EXERCISES
 from labchat.build.submission import SUFFIXES
 
@@ -198,17 +198,16 @@ def _collect(job: _Running, *, timed_out: bool, timeout: float) -> Graded:
     job.errors.close()
     if timed_out:
         graded.status = "timed out"
-        graded.lines.append(feedback.TIMED_OUT.format(seconds=timeout))
+        graded.lines.append(voice.grade_timed_out(timeout))
     elif job.process.returncode != 0 or not records:
         graded.status = "failed"
         reason = tail[-1] if tail else f"exit status {job.process.returncode}"
-        graded.lines.append(feedback.WORKER_FAILED.format(reason=reason))
+        graded.lines.append(voice.grade_worker_failed(reason))
     for exercise in EXERCISES:
         if exercise.key not in graded.scores:
             graded.scores[exercise.key] = 0.0
             if graded.status == "timed out":
-                graded.lines.append(feedback.NOT_GRADED.format(number=exercise.number,
-                                                               title=exercise.title))
+                graded.lines.append(voice.grade_not_graded(exercise.number, exercise.title))
     return graded
 
 
@@ -239,18 +238,17 @@ def write_scores(path: Path, graded: list[Graded]) -> None:
 
 
 def feedback_text(result: Graded) -> list[str]:
-    title = feedback.FEEDBACK_TITLE.format(student=result.student, file=result.file.name)
+    title = voice.grade_feedback_title(result.student, result.file.name)
     return [title, "=" * len(title), *result.lines, "",
-            feedback.TOTAL.format(total=result.total, out_of=len(EXERCISES))]
+            voice.grade_total(result.total, len(EXERCISES))]
 
 
 def feedback_page(result: Graded) -> str:
     """The feedback as one HTML page: each exercise as the notebook shows it, with charts."""
-    title = html.escape(feedback.FEEDBACK_TITLE.format(student=result.student,
-                                                       file=result.file.name))
+    title = html.escape(voice.grade_feedback_title(result.student, result.file.name))
     notes = "".join(f"<p>{html.escape(line)}</p>" for line in result.lines
                     if not line.startswith(("Exercise ", "- ", "  ")))
-    total = html.escape(feedback.TOTAL.format(total=result.total, out_of=len(EXERCISES)))
+    total = html.escape(voice.grade_total(result.total, len(EXERCISES)))
     return (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title>'
             f"</head><body><h1>{title}</h1>{notes}{''.join(result.pages)}"
             f"<p><b>{total}</b></p></body></html>\n")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from labchat.build import feedback
+from labchat import voice
 from labchat.build.exercises import EXERCISES, Exercise, Outcome, Report
 from labchat.build.exercises import check as run_check
 from labchat.notebook.chart import render_svg
@@ -63,7 +63,7 @@ class CheckResult:
 
 
 def _caption(count: int, shortest: Outcome) -> str:
-    return feedback.SCENARIOS_WITH.format(count=count, name=shortest.describe())
+    return voice.build_shown_by(count, shortest.describe())
 
 
 def _chart(outcome: Outcome) -> str:

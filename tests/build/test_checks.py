@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from labchat import voice
 from labchat.build.exercises import EXERCISES, Report, check, suite
 from labchat.build.judge import Failure
 from labchat.protocols.student import StudentEngine
@@ -163,7 +164,7 @@ def test_a_wrong_engine_gets_the_feedback_of_its_failure_class(
     found = failures(report)
     assert failure in found
     text = str(report)
-    assert f"- {failure.value}: " in text
+    assert f"- {voice.failure_title(failure.value)}: " in text
     assert words in text
     assert report.passed < report.total
 
