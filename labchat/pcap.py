@@ -36,6 +36,7 @@ from labchat.protocols.arq import ArqEngine
 from labchat.protocols.base import Engine
 from labchat.protocols.student import StudentEngine
 from labchat.trace import Side, WireRecord
+from labchat.voice import capture_comment
 
 Address = tuple[str, int]
 
@@ -90,22 +91,6 @@ def describe_interface(engine: Engine | None) -> str:
     return " ".join(words)
 
 
-def wire_comment(record: WireRecord) -> str:
-    """What became of one datagram, in words, for its packet comment."""
-    parts = [f"#{record.id} {record.source}->{record.destination} {record.kind}"]
-    if record.copy_of is not None:
-        parts.append(f"duplicate of #{record.copy_of} made by the network ({record.cause})")
-    elif record.cause and record.fate != "dropped":
-        parts.append(f"duplicated by the network ({record.cause})")
-    if record.fate == "dropped":
-        parts.append(f"lost by the network ({record.cause or 'unknown cause'})")
-    elif record.fate == "delivered" and record.arrived_at is not None:
-        parts.append(f"arrived at {record.arrived_at:.6f} s")
-    else:
-        parts.append("still in flight")
-    return "; ".join(parts)
-
-
 def packets_from_wire(records: Iterable[WireRecord],
                       addresses: Mapping[Side, Address] = SIMULATED_ADDRESSES, *,
                       epoch: float = 0.0) -> list[Packet]:
@@ -116,7 +101,7 @@ def packets_from_wire(records: Iterable[WireRecord],
     """
     ordered = sorted(records, key=lambda record: (record.sent_at, record.id))
     return [Packet(record.sent_at + epoch, addresses[record.source],
-                   addresses[record.destination], record.payload, wire_comment(record))
+                   addresses[record.destination], record.payload, capture_comment(record))
             for record in ordered]
 
 

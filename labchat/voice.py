@@ -372,6 +372,25 @@ def record_line(record: WireRecord) -> str:
     return line
 
 
+def capture_comment(record: WireRecord) -> str:
+    """What became of a datagram, for its packet comment in a capture (Wireshark shows it)."""
+    parts = [_("#{id} {source}->{destination} {kind}", id=record.id, source=record.source,
+               destination=record.destination, kind=kind_name(record.kind))]
+    if record.copy_of is not None:
+        parts.append(_("duplicate of #{id} made by the network ({cause})", id=record.copy_of,
+                       cause=record.cause))
+    elif record.cause and record.fate != "dropped":
+        parts.append(_("duplicated by the network ({cause})", cause=record.cause))
+    if record.fate == "dropped":
+        parts.append(_("lost by the network ({cause})",
+                       cause=record.cause or _("unknown cause")))
+    elif record.fate == "delivered" and record.arrived_at is not None:
+        parts.append(_("arrived at {time} s", time=f"{record.arrived_at:.6f}"))
+    else:
+        parts.append(_("still in flight"))
+    return "; ".join(parts)
+
+
 def wire_summary(records: Sequence[WireRecord]) -> str:
     """``"5 datagrams (3 ack, 2 data), 1 lost, 0 in flight"``: a chart's title."""
     kinds: dict[str, int] = {}

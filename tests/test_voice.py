@@ -198,7 +198,6 @@ LEFT_OUTSIDE = {
     "errors.py": 1,
     "notebook/exercises.py": 1,  # the message the backoff exercise sends
     "notebook/plots.py": 2,  # ValueErrors for the coder
-    "pcap.py": 6,  # packet comments a capture shows in Wireshark
     "protocols/__init__.py": 9,
     "protocols/arq.py": 14,  # and the settings' help
     "protocols/base.py": 3,
