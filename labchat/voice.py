@@ -63,6 +63,10 @@ ENGLISH = "en"
 #: FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE (Unicode UAX #9).
 FSI = "\u2068"
 PDI = "\u2069"
+#: The fonts views draw text in: made for Persian and Latin alike (Vazirmatn,
+#: Noto), then ones every system has.
+FONT_STACK = ("Vazirmatn, 'Noto Sans Arabic', 'Noto Sans', 'DejaVu Sans', Tahoma, "
+              "'Segoe UI', sans-serif")
 
 _catalogue: gettext.NullTranslations = gettext.NullTranslations()
 _language = ENGLISH
@@ -236,13 +240,13 @@ def _duplicate(event: DuplicateDiscarded, who: Speakers) -> Words:
 @_voice(OutOfOrderDiscarded)
 def _out_of_order(event: OutOfOrderDiscarded, who: Speakers) -> Words:
     return Words(_("discarded #{seq} out of order (expected #{expected})",
-                   seq=event.seq, expected=event.expected), on_chart=False)
+                   seq=event.seq, expected=event.expected))
 
 
 @_voice(MessageBuffered)
 def _buffered(event: MessageBuffered, who: Speakers) -> Words:
     return Words(_("buffered #{seq} (expected #{expected})",
-                   seq=event.seq, expected=event.expected), on_chart=False)
+                   seq=event.seq, expected=event.expected))
 
 
 @_voice(GapSkipped)
@@ -458,6 +462,68 @@ def chart_hidden(count: int) -> str:
 
 def chart_empty() -> str:
     return _("no datagrams yet")
+
+
+def chart_ack_again(note: str, ack: str) -> str:
+    """A discard's note and the ACK the receiver sent again for it (K&R Figure 3.22)."""
+    return _("{note}, {ack} again", note=note, ack=user_text(ack))
+
+
+def chart_stale_ack(ack: str) -> str:
+    """An ACK that arrived and acknowledged nothing new."""
+    return _("{ack}: stale ACK ignored", ack=user_text(ack))
+
+
+def payload_label(payload: bytes, limit: int | None = None) -> str:
+    """An arrow's label: the datagram's real bytes as text, isolated, cut with an ellipsis.
+
+    Undecodable bytes show as U+FFFD and control characters as a middle dot,
+    so a label is always one printable line.
+    """
+    text = payload.decode("utf-8", errors="replace")
+    text = "".join(c if c.isprintable() or c == "\u200c" else "·" for c in text)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return user_text(text)
+
+
+#: The parts of a sender's window, as K&R Figure 3.19 names them.
+WINDOW_PARTS = {"acknowledged": N_("acknowledged"), "in_flight": N_("in flight"),
+                "usable": N_("usable"), "not_usable": N_("not usable")}
+
+
+def window_part(part: str) -> str:
+    return _(WINDOW_PARTS[part]) if part in WINDOW_PARTS else part
+
+
+def window_title(size: int, base: int, following: int, parts: Sequence[tuple[int, str]]) -> str:
+    """A window bar's tooltip: its edges and the part each number is in."""
+    each = ", ".join(f"{seq} {window_part(part)}" for seq, part in parts)
+    return _("window of {size}: base {base}, next {next}; {each}", size=size, base=base,
+             next=following, each=each)
+
+
+def chart_legend_timer() -> str:
+    return _("timer")
+
+
+def timer_title(seq: int | None, start: float, end: float, timeout: float | None,
+                expired: bool) -> str:
+    """A timer bar's tooltip: which packet, when it ran, its timeout, how it ended."""
+    ended = _("expired") if expired else _("stopped")
+    span = _("t={start} to t={end}", start=f"{start:.3f}", end=f"{end:.3f}")
+    if seq is not None:
+        span = _("timer for #{seq}: {span}", seq=seq, span=span)
+    else:
+        span = _("timer: {span}", span=span)
+    if timeout is not None:
+        span += ", " + _("timeout {seconds} s", seconds=f"{timeout:g}")
+    return f"{span}, {ended}"
+
+
+def chart_break(seconds: float) -> str:
+    """Written on a cut of the time axis: how long nothing happened."""
+    return _("{seconds} s idle, not to scale", seconds=f"{seconds:.3g}")
 
 
 # -- widgets, plots and tables ---------------------------------------------------------
