@@ -36,7 +36,7 @@ from typing import Any, cast
 import ipywidgets as widgets
 
 from labchat import voice
-from labchat.notebook.chart import format_state, render_svg
+from labchat.notebook.chart import format_state, render_svg, save_svg
 from labchat.notebook.lab_model import (
     LabModel,
     LabState,
@@ -254,6 +254,10 @@ class ChatLab:
         addresses = {side: numeric_address(peers[side].address) for side in SIDES}
         return save_wire(path, self.records(), peers["A"].engine, addresses=addresses,
                          epoch=wall_clock_offset())
+
+    def save_chart(self, path: str | Path, last: int | None = CHART_LAST) -> Path:
+        """Write the current sequence chart as an SVG file (for a report or a slide)."""
+        return save_svg(path, self.chart_svg(last))
 
     def chart_svg(self, last: int | None = CHART_LAST) -> str:
         """The current sequence chart as SVG text."""

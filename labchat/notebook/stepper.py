@@ -24,7 +24,7 @@ import ipywidgets as widgets
 
 from labchat import voice
 from labchat.errors import LabchatError
-from labchat.notebook.chart import render_svg
+from labchat.notebook.chart import render_svg, save_svg
 from labchat.notebook.ui import close_tree, on_enter
 from labchat.protocols import ProtocolLike
 from labchat.protocols.base import Engine
@@ -127,6 +127,10 @@ class Stepper:
     def save_pcap(self, path: str | Path) -> Path:
         """Write every datagram so far, in flight ones too, as a pcapng capture (virtual time)."""
         return self.model.save_pcap(path)
+
+    def save_chart(self, path: str | Path) -> Path:
+        """Write the chart as it stands as an SVG file (for a report or a slide)."""
+        return save_svg(path, self._chart_svg())
 
     def summary(self) -> str:
         """Deterministic multi-line text: clock, each peer's state and messages, the wire."""

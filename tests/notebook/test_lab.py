@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -188,3 +189,12 @@ def test_what_a_peer_did_on_an_arrival_names_the_relays_record_of_it(lab: ChatLa
     # no time window, no matching by size.
     assert delivered.cause == record.id
     assert (record.kind, record.seq, record.label) == ("data", 0, "hello -0")
+
+
+def test_the_labs_chart_saves_as_an_svg_file(lab: ChatLab, tmp_path: Path) -> None:
+    lab.send("A", "keep this")
+    assert lab.wait_until_quiet()
+    path = lab.save_chart(tmp_path / "lab.svg")
+    saved = path.read_text(encoding="utf-8")
+    assert saved.startswith("<svg") and 'data-kind="data"' in saved
+    assert user_text("keep this") in saved

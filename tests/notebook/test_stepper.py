@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import ipywidgets as widgets
 import pytest
 
@@ -207,3 +209,14 @@ def test_the_widget_over_a_model_redraws_what_the_model_does_without_it() -> Non
     stepper.close()
     model.send("B", "after")  # the closed widget no longer listens
     assert model.steps[-1] == "send B after"
+
+
+def test_the_step_throughs_chart_saves_as_an_svg_file(tmp_path: Path) -> None:
+    stepper = Stepper("go-back-n", script=["send A slide", "deliver 0"])
+    try:
+        path = stepper.save_chart(tmp_path / "step.svg")
+    finally:
+        stepper.close()
+    saved = path.read_text(encoding="utf-8")
+    assert saved.startswith("<svg") and 'class="labchat-window"' in saved
+    assert saved.count('class="labchat-arrow"') == 2
