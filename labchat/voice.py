@@ -924,3 +924,51 @@ def grade_total(total: float, out_of: int) -> str:
 def build_the_run() -> str:
     """Who a finding is about when it is about no one side."""
     return _("the run")
+
+
+#: The build-your-own exercises' titles, by key (``labchat.build.exercises``).
+EXERCISE_TITLES = {
+    "stop_and_wait": N_("Stop-and-wait (rdt 3.0), sender and receiver"),
+    "gbn_sender": N_("Go-Back-N sender"),
+    "gbn_receiver": N_("Go-Back-N receiver"),
+    "sr_receiver": N_("Selective Repeat receiver"),
+    "selective_repeat": N_("Selective Repeat, sender and receiver"),
+}
+
+#: What happens in each scenario of the checks, by key; ``{messages}`` is a count.
+SCENARIO_NAMES = {
+    "one": N_("one message, nothing goes wrong"),
+    "first_lost": N_("two messages, the first datagram is lost"),
+    "first_ack_lost": N_("two messages, the first ACK is lost"),
+    "first_ack_corrupted": N_("two messages, the first ACK is corrupted"),
+    "second_lost": N_("three messages, the second datagram is lost"),
+    "wrap_twice": N_("{messages} messages: the numbers wrap around twice"),
+    "silent": N_("one message, the peer is silent: every datagram is lost"),
+    "ack_lost": N_("6 messages, 20% loss, an ACK is lost"),
+    "duplicates": N_("6 messages, the network duplicates 30%"),
+    "reordered": N_("6 messages, 30% reordered"),
+    "acks_corrupted": N_("6 messages, every 4th ACK corrupted"),
+    "wrap": N_("{messages} messages, 15% loss: the numbers wrap around"),
+    "long": N_("40 messages, 10% loss, 10% duplicates: a long run"),
+    "window_probe": N_("window 3 with 4 numbers: the ACKs of the first window are lost"),
+}
+
+ROLE_NAMES = {"student": N_("student"), "reference": N_("reference")}
+
+
+def exercise_title(key: str) -> str:
+    return _(EXERCISE_TITLES[key])
+
+
+def scenario_name(key: str, **fields: object) -> str:
+    return _(SCENARIO_NAMES[key], **fields)
+
+
+def scenario_seeded(name: str, seed: int) -> str:
+    return _("{name} (seed {seed})", name=name, seed=seed)
+
+
+def scenario_with_roles(name: str, roles: Sequence[tuple[str, str]]) -> str:
+    """``name (A is student and B is reference)``."""
+    parts = [_("{side} is {role}", side=side, role=_(ROLE_NAMES[role])) for side, role in roles]
+    return _("{name} ({roles})", name=name, roles=_(" and ").join(parts))

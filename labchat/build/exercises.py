@@ -49,7 +49,6 @@ class Exercise:
 
     number: int
     key: str  # "stop_and_wait"
-    title: str
     class_name: str  # the class a submission defines
     reference: str  # the rung the student's engine is checked against
     settings: tuple[tuple[str, Any], ...]
@@ -60,6 +59,10 @@ class Exercise:
     probe_window: bool = False  # the engine must refuse a window over half the space
 
     @property
+    def title(self) -> str:
+        return voice.exercise_title(self.key)
+
+    @property
     def setting(self) -> dict[str, Any]:
         return dict(self.settings)
 
@@ -67,20 +70,20 @@ class Exercise:
 _ARQ = (("timeout", 0.2), ("max_retries", 4))
 
 EXERCISES: tuple[Exercise, ...] = (
-    Exercise(1, "stop_and_wait", "Stop-and-wait (rdt 3.0), sender and receiver", "StopAndWait",
+    Exercise(1, "stop_and_wait", "StopAndWait",
              "stop-and-wait", (*_ARQ, ("seq_bits", 1)),
              ((STUDENT, REFERENCE), (REFERENCE, STUDENT)), cumulative=True, sender=True,
              hooks=("setup", "on_message", "on_ack", "on_timeout", "on_data")),
-    Exercise(2, "gbn_sender", "Go-Back-N sender", "GoBackNSender", "go-back-n",
+    Exercise(2, "gbn_sender", "GoBackNSender", "go-back-n",
              (*_ARQ, ("seq_bits", 3), ("window", 3)), ((STUDENT, REFERENCE),),
              cumulative=True, sender=True, hooks=("setup", "on_message", "on_ack", "on_timeout")),
-    Exercise(3, "gbn_receiver", "Go-Back-N receiver", "GoBackNReceiver", "go-back-n",
+    Exercise(3, "gbn_receiver", "GoBackNReceiver", "go-back-n",
              (*_ARQ, ("seq_bits", 3), ("window", 3)), ((REFERENCE, STUDENT),),
              cumulative=True, sender=False, hooks=("setup", "on_data")),
-    Exercise(4, "sr_receiver", "Selective Repeat receiver", "SelectiveRepeatReceiver",
+    Exercise(4, "sr_receiver", "SelectiveRepeatReceiver",
              "selective-repeat", (*_ARQ, ("seq_bits", 3), ("window", 4)),
              ((REFERENCE, STUDENT),), cumulative=False, sender=False, hooks=("setup", "on_data")),
-    Exercise(5, "selective_repeat", "Selective Repeat, sender and receiver", "SelectiveRepeat",
+    Exercise(5, "selective_repeat", "SelectiveRepeat",
              "selective-repeat", (*_ARQ, ("seq_bits", 3), ("window", 4)),
              ((STUDENT, REFERENCE), (REFERENCE, STUDENT)), cumulative=False, sender=True,
              hooks=("setup", "on_message", "on_ack", "on_timeout", "on_data"),
@@ -105,17 +108,15 @@ def exercise(key: str | Exercise) -> Exercise:
 def _scripted(ex: Exercise) -> list[Scenario]:
     modulus = 1 << ex.setting["seq_bits"]
     scenarios = [
-        Scenario("one message, nothing goes wrong", 1),
-        Scenario("two messages, the first datagram is lost", 2, drops=(("A->B", 1),)),
-        Scenario("two messages, the first ACK is lost", 2, drops=(("B->A", 1),)),
-        Scenario("two messages, the first ACK is corrupted", 2, corrupt=(("B->A", 1),)),
-        Scenario("three messages, the second datagram is lost", 3, drops=(("A->B", 2),)),
-        Scenario(f"{2 * modulus + 1} messages: the numbers wrap around twice",
-                 2 * modulus + 1),
+        Scenario(voice.scenario_name("one"), 1),
+        Scenario(voice.scenario_name("first_lost"), 2, drops=(("A->B", 1),)),
+        Scenario(voice.scenario_name("first_ack_lost"), 2, drops=(("B->A", 1),)),
+        Scenario(voice.scenario_name("first_ack_corrupted"), 2, corrupt=(("B->A", 1),)),
+        Scenario(voice.scenario_name("second_lost"), 3, drops=(("A->B", 2),)),
+        Scenario(voice.scenario_name("wrap_twice", messages=2 * modulus + 1), 2 * modulus + 1),
     ]
     if ex.sender:
-        scenarios.append(Scenario("one message, the peer is silent: every datagram is lost",
-                                  1, outage=(0.0, 1000.0)))
+        scenarios.append(Scenario(voice.scenario_name("silent"), 1, outage=(0.0, 1000.0)))
     return scenarios
 
 
@@ -124,20 +125,20 @@ def _harvests(ex: Exercise) -> list[Harvest]:
     # The alternating bit assumes a network that does not reorder (K&R 3.4.1).
     jitter = 0.0 if ex.reference == "stop-and-wait" else 0.03
     plans = [
-        Harvest("6 messages, 20% loss, an ACK is lost", Impairment(loss=0.2, delay=0.05), 6,
+        Harvest(voice.scenario_name("ack_lost"), Impairment(loss=0.2, delay=0.05), 6,
                 "ack lost"),
-        Harvest("6 messages, the network duplicates 30%",
+        Harvest(voice.scenario_name("duplicates"),
                 Impairment(duplicate=0.3, delay=0.05, jitter=jitter), 6, "duplicate"),
-        Harvest("6 messages, every 4th ACK corrupted", Impairment(delay=0.05), 6,
+        Harvest(voice.scenario_name("acks_corrupted"), Impairment(delay=0.05), 6,
                 "ack corrupted", corrupt_acks=0.25),
-        Harvest(f"{2 * modulus + 2} messages, 15% loss: the numbers wrap around",
+        Harvest(voice.scenario_name("wrap", messages=2 * modulus + 2),
                 Impairment(loss=0.15, delay=0.05, jitter=jitter), 2 * modulus + 2, "wrap"),
-        Harvest("40 messages, 10% loss, 10% duplicates: a long run",
+        Harvest(voice.scenario_name("long"),
                 Impairment(loss=0.1, duplicate=0.1, delay=0.05, jitter=jitter), 40, "any",
                 keep=1),
     ]
     if jitter:
-        plans.insert(2, Harvest("6 messages, 30% reordered",
+        plans.insert(2, Harvest(voice.scenario_name("reordered"),
                                 Impairment(reorder=0.3, delay=0.05, jitter=jitter), 6,
                                 "reorder"))
     return plans
@@ -184,9 +185,8 @@ class Outcome:
         return not self.findings
 
     def describe(self) -> str:
-        roles = " and ".join(f"{side} is {who}" for side, who in zip("AB", self.pairing,
-                                                                      strict=True))
-        return f"{self.scenario.name} ({roles})"
+        return voice.scenario_with_roles(self.scenario.name,
+                                         list(zip("AB", self.pairing, strict=True)))
 
 
 @dataclass
@@ -323,7 +323,7 @@ WINDOW_PROBE: Mapping[str, Any] = {"seq_bits": 2, "window": 3, "timeout": 0.2,
 
 
 def _probe_window(ex: Exercise, student: ProtocolLike) -> Outcome:
-    scenario = Scenario("window 3 with 4 numbers: the ACKs of the first window are lost", 4,
+    scenario = Scenario(voice.scenario_name("window_probe"), 4,
                         drops=(("B->A", 1), ("B->A", 2), ("B->A", 3)))
     run = run_scenario(scenario, {"A": student, "B": student}, WINDOW_PROBE)
     # Refusing means raising ValueError while the engine is built (in setup()).

@@ -27,6 +27,7 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
+from labchat import voice
 from labchat.errors import RemoteProtocolError
 from labchat.events import GaveUp
 from labchat.protocols import ProtocolLike, create_engine
@@ -286,7 +287,7 @@ def harvest(plan: Harvest, reference: str, settings: Mapping[str, Any],
     kept: list[Scenario] = []
     for seed in HARVEST_SEEDS:
         scenario = Scenario(
-            name=f"{plan.name} (seed {seed})", messages=plan.messages,
+            name=voice.scenario_seeded(plan.name, seed), messages=plan.messages,
             forward=plan.impairment, seed=seed, corrupt_acks=plan.corrupt_acks,
             both_ways=plan.both_ways, interval=plan.interval)
         run = run_scenario(scenario, {"A": reference, "B": reference}, settings)
