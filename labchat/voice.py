@@ -557,6 +557,9 @@ LABELS = {
     "deliver": N_("deliver"),
     "drop": N_("drop"),
     "in_flight": N_("in flight"),
+    "back": N_("Back"),
+    "script": N_("Script"),
+    "shortcuts": N_("keys + Enter: d 3 deliver, x 3 drop, c 3 copy, t timer, b back"),
     # plots
     "loss_axis": N_("loss rate p (each direction)"),
     "overhead_axis": N_("data datagrams per delivered message"),
@@ -625,6 +628,11 @@ def step_new_in_flight(record: WireRecord) -> str:
 def step_bad_line(number: int, line: str, error: object) -> str:
     return _("step {number} ({line}): {error}", number=number, line=user_text(line),
              error=error)
+
+
+def step_shortcuts() -> str:
+    return _("keys: 'd <id>' deliver, 'x <id>' drop, 'c <id>' duplicate, 't' next timer, "
+             "'b' back")
 
 
 def step_usage() -> str:

@@ -112,6 +112,18 @@ class Stepper:
         """Advance the clock to the earliest pending timer and fire it; False if none."""
         return self.model.next_timer()
 
+    def back(self) -> bool:
+        """Undo the last move (replay all but it); False if there is none."""
+        return self.model.back()
+
+    def script(self) -> str:
+        """The moves so far as a notebook cell that does them again exactly."""
+        return self.model.script()
+
+    def key(self, keys: str) -> None:
+        """A keyboard shortcut, as typed in the widget: ``d 3``, ``x 3``, ``c 3``, ``t``, ``b``."""
+        self.model.key(keys)
+
     def replay(self, steps: Iterable[str]) -> None:
         """Take ``steps`` in order (see ``StepModel.replay``)."""
         self.model.replay(steps)
@@ -188,6 +200,20 @@ class Stepper:
         self._timer_button = widgets.Button(description=voice.label("next_timer"))
         self._timer_button.add_class("labchat-next-timer")
         self._timer_button.on_click(lambda _b: self._guarded(self.model.next_timer))
+        self._back_button = widgets.Button(description=voice.label("back"))
+        self._back_button.add_class("labchat-back")
+        self._back_button.on_click(lambda _b: self._guarded(self.model.back))
+        self._script_button = widgets.Button(description=voice.label("script"))
+        self._script_button.add_class("labchat-script")
+        self._script_button.on_click(lambda _b: self._show_script())
+        # The script as text to copy into a cell; shown when asked for.
+        self._script_view = widgets.Textarea(layout=widgets.Layout(width="100%",
+                                                                   display="none"))
+        self._script_view.add_class("labchat-script-text")
+        self._keys = widgets.Text(placeholder=voice.label("shortcuts"),
+                                  layout=widgets.Layout(width="28em"))
+        self._keys.add_class("labchat-keys")
+        on_enter(self._keys, self._take_keys)
         self._status = widgets.HTML()
         self._status.add_class("labchat-status")
         self._chart = widgets.HTML()
@@ -198,7 +224,9 @@ class Stepper:
             widgets.HBox(panels),
             widgets.HTML(f"<b>{html.escape(voice.label('in_flight'))}</b>"),
             self._flight_box,
-            widgets.HBox([self._timer_button, self._status]),
+            widgets.HBox([self._timer_button, self._back_button, self._keys,
+                          self._script_button, self._status]),
+            self._script_view,
             self._chart,
             self._log_view,
         ])
@@ -211,6 +239,15 @@ class Stepper:
             return  # nothing typed: nothing to send
         self._guarded(functools.partial(self.model.send, side, text))
         box.value = ""
+
+    def _take_keys(self) -> None:
+        keys = self._keys.value
+        self._keys.value = ""
+        self._guarded(functools.partial(self.model.key, keys))
+
+    def _show_script(self) -> None:
+        self._script_view.value = self.model.script()
+        self._script_view.layout.display = "block"
 
     def _guarded(self, move: Callable[[], object]) -> None:
         # A click must never raise into the widget machinery: show the error instead.
@@ -236,6 +273,9 @@ class Stepper:
             close_tree(row)
         deadline = self.model.next_deadline()
         self._timer_button.disabled = deadline is None
+        self._back_button.disabled = not self.model.steps
+        if self._script_view.layout.display != "none":
+            self._script_view.value = self.model.script()
         self._timer_button.description = (
             voice.label("next_timer_none") if deadline is None
             else voice.label("next_timer_at", time=f"{deadline:.3f}"))

@@ -16,6 +16,7 @@ network, words to ``labchat.voice``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,10 @@ _WIRE_EVENTS = (DatagramSent, DatagramReceived)
 
 #: The verbs of a step line that name a datagram in flight.
 DATAGRAM_MOVES = ("deliver", "drop", "duplicate")
+
+
+#: Keyboard shortcuts: one letter for each move on a datagram, the timer, and back.
+SHORTCUTS = {"d": "deliver", "x": "drop", "c": "duplicate", "t": "timer", "b": "back"}
 
 
 class StepError(ValueError):
@@ -56,6 +61,15 @@ class StepModel:
         peer = engine if peer_protocol is None else resolve_protocol(peer_protocol)
         self.protocol = engine.protocol
         self.settings = dict(settings or {})
+        self._classes = (engine, peer)
+        self._listeners: list[Callable[[], None]] = []
+        self._start()
+        if script is not None:
+            self.replay(script)
+
+    def _start(self) -> None:
+        """Fresh engines on a fresh network, no step taken yet."""
+        engine, peer = self._classes
         self.engines: dict[Side, Engine] = {
             "A": create_engine(engine, **self.settings),
             "B": create_engine(peer, **self.settings),
@@ -65,9 +79,6 @@ class StepModel:
         self.steps: list[str] = []
         self._seen_wire = 0
         self._seen_events: dict[Side, int] = {side: 0 for side in SIDES}
-        self._listeners: list[Callable[[], None]] = []
-        if script is not None:
-            self.replay(script)
 
     # -- moves: each one is a method and a line of ``steps`` ---------------------
 
@@ -110,6 +121,50 @@ class StepModel:
         self.network.advance_to_next_timer()
         self._record("timer", voice.step_timer(deadline))
         return True
+
+    def back(self) -> bool:
+        """Undo the last move: start afresh and replay every step but it (False: none).
+
+        The engines are deterministic, so the replay gives exactly the run
+        as it was one move ago, as Jasper's undo and Packet Tracer's Back do.
+        """
+        if not self.steps:
+            return False
+        keep = self.steps[:-1]
+        listeners, self._listeners = self._listeners, []
+        try:
+            self._start()
+            self.replay(keep)
+        finally:
+            self._listeners = listeners
+        for listener in list(self._listeners):
+            listener()
+        return True
+
+    def script(self) -> str:
+        """The moves so far as a notebook cell that does them again exactly."""
+        # Python source, so a string's quotes are code: json writes Persian as it is.
+        args = [json.dumps(self.protocol)]
+        if self.settings:
+            args.append(f"settings={json.dumps(self.settings)}")
+        if self._classes[1] is not self._classes[0]:
+            args.append(f"peer_protocol={json.dumps(self._classes[1].protocol)}")
+        lines = [f"Stepper({', '.join(args)}, script=["]
+        lines.extend(f"    {json.dumps(step, ensure_ascii=False)}," for step in self.steps)
+        lines.append("])")
+        return "\n".join(lines)
+
+    def key(self, keys: str) -> None:
+        """A keyboard shortcut: ``d 3`` deliver, ``x 3`` drop, ``c 3`` duplicate (copy),
+        ``t`` next timer, ``b`` back."""
+        words = keys.split()
+        verb = SHORTCUTS.get(words[0].lower()) if words else None
+        if verb == "back" and len(words) == 1:
+            self.back()
+        elif verb is not None:
+            self.take(" ".join([verb, *words[1:]]))
+        else:
+            raise StepError(voice.step_shortcuts())
 
     def replay(self, steps: Iterable[str]) -> None:
         """Take ``steps`` in order; each is a line like those in ``self.steps``.

@@ -220,3 +220,67 @@ def test_the_step_throughs_chart_saves_as_an_svg_file(tmp_path: Path) -> None:
     saved = path.read_text(encoding="utf-8")
     assert saved.startswith("<svg") and 'class="labchat-window"' in saved
     assert saved.count('class="labchat-arrow"') == 2
+
+
+GO_BACK_SCRIPT = ["send A m1", "send A m2", "drop 1", "deliver 0", "deliver 2", "timer"]
+
+
+def test_back_replays_every_move_but_the_last() -> None:
+    stepper = Stepper("go-back-n", script=GO_BACK_SCRIPT)
+    one_less = Stepper("go-back-n", script=GO_BACK_SCRIPT[:-1])
+    try:
+        assert stepper.back() is True
+        assert stepper.steps == GO_BACK_SCRIPT[:-1]
+        assert stepper.network.wire == one_less.network.wire
+        assert stepper.log == one_less.log and stepper.summary() == one_less.summary()
+        for _ in range(len(GO_BACK_SCRIPT) - 1):
+            assert stepper.back() is True
+        assert stepper.back() is False and stepper.network.wire == []
+    finally:
+        stepper.close()
+        one_less.close()
+
+
+#: Persian "I want", with its zero-width non-joiner.
+PERSIAN = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+
+
+def test_the_script_is_a_cell_that_does_the_same_again() -> None:
+    stepper = Stepper("selective-repeat", settings={"timeout": 1.0},
+                      script=["send A " + PERSIAN, "deliver 0", "timer"])
+    try:
+        text = stepper.script()
+        assert text.splitlines()[0] == (
+            'Stepper("selective-repeat", settings={"timeout": 1.0}, script=[')
+        assert "\u200c" in text and "\\u200c" not in text  # the text itself, not an escape
+        again = eval(text, {"Stepper": Stepper})  # the point is that it runs as it is
+        try:
+            assert again.network.wire == stepper.network.wire and again.steps == stepper.steps
+        finally:
+            again.close()
+    finally:
+        stepper.close()
+
+
+def test_keyboard_shortcuts_deliver_drop_duplicate_time_and_go_back() -> None:
+    stepper = Stepper("go-back-n", settings={"timeout": 1.0})
+    try:
+        stepper.send("A", "a")
+        stepper.send("A", "b")
+        stepper.send("A", "c")
+        for keys in ("d 0", "x 1", "c 2", "t", "b"):
+            stepper.key(keys)
+        assert stepper.steps == ["send A a", "send A b", "send A c", "deliver 0", "drop 1",
+                                 "duplicate 2"]
+        with pytest.raises(StepError, match="'d <id>' deliver"):
+            stepper.key("z 3")
+        keys_box = find(stepper.widget, "labchat-keys")[0]
+        keys_box.value = "t"
+        stepper._take_keys()  # what Enter in the box does
+        assert stepper.steps[-1] == "timer" and keys_box.value == ""
+        find(stepper.widget, "labchat-back")[0].click()
+        assert stepper.steps[-1] == "duplicate 2"
+        find(stepper.widget, "labchat-script")[0].click()
+        assert find(stepper.widget, "labchat-script-text")[0].value == stepper.script()
+    finally:
+        stepper.close()
