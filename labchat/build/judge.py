@@ -109,6 +109,8 @@ def _acks(run: Run, side: Side, cumulative: bool) -> list[Finding]:
         if sent.side != side or not isinstance(sent.datagram, AckDatagram):
             continue
         ack = sent.datagram.ack
+        if ack is None:  # only a selective ACK names no cumulative point
+            continue
         if cumulative:
             named = space.nearest(ack, sent.delivered - 1)
             if named > sent.delivered - 1:

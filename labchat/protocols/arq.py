@@ -32,6 +32,27 @@ names a message the receiver *has* (Kurose & Ross style): cumulative ("up to
 and including") in stop-and-wait and Go-Back-N, individual in Selective
 Repeat.
 
+Selective acknowledgements (the ``acks="selective"`` setting of Selective
+Repeat and Go-Back-N, as TCP's SACK option and QUIC's ACK frame do it): the
+``<ack>`` field, alone or riding on data, may instead read
+``<cumulative>:<ranges>``::
+
+    A 7:9-11,14          I have every message up to and including 7,
+                         and also 9, 10, 11 and 14
+    D 3 7: hello         a message carrying "up to 7, nothing beyond"
+    A -:2                nothing in order yet, but 2 is here
+
+``<cumulative>`` is the last message received in order ("-" before the
+first); ``<ranges>`` (possibly empty, the colon always present so the form
+says what it is) lists at most ``MAX_SACK_RANGES`` runs of later messages
+the receiver holds, each ``<first>-<last>`` or a single number (a plain
+``-`` still says "nothing to acknowledge yet"); the run holding
+the latest arrival comes first, the others follow from the lowest (TCP's
+rule, so the newest news is never the one left out). Because every ACK
+repeats the whole picture, a lost ACK costs nothing once any later one gets
+through. Every rung *reads* both forms: the setting only chooses which one
+it sends, so the textbook form stays exactly what Kurose & Ross draw.
+
 Retransmission timeout: it starts at ``timeout``, doubles on every expiry up
 to ``max_timeout``, and goes back to ``timeout`` when an ACK makes progress
 (or after giving up). After ``max_retries`` retransmissions of a message
@@ -80,6 +101,13 @@ DEFAULT_WINDOW = 4
 #: An hour: longer is a mistyped unit, not a timer.
 MAX_TIMEOUT_SECONDS = 3600.0
 
+#: The most runs a selective ACK lists (TCP fits 3 or 4 in its options); a
+#: run left out is reported by a later ACK once the runs before it close.
+MAX_SACK_RANGES = 8
+
+#: ``(first, last)`` wire numbers of a run of messages held, inclusive.
+Run = tuple[int, int]
+
 
 @dataclass(frozen=True, kw_only=True)
 class ArqSettings(EngineSettings):
@@ -98,6 +126,11 @@ class ArqSettings(EngineSettings):
     def window(self) -> int:
         """Messages in flight: one, unless a windowed rung declares the setting."""
         return 1
+
+    @property
+    def acks(self) -> str:
+        """The form of ACK this side sends: cumulative, unless a rung declares the setting."""
+        return "cumulative"
 
     def _check_together(self) -> None:
         if not self.max_timeout >= self.timeout:
@@ -155,6 +188,7 @@ class DataDatagram:
     ack: int | None
     text: str
     first: int | None = None  # set only in an ``S`` datagram
+    sack: tuple[Run, ...] | None = None  # the runs of a selective ack; None: plain form
 
     @property
     def kind(self) -> Literal["D", "S"]:
@@ -163,30 +197,43 @@ class DataDatagram:
 
 @dataclass(frozen=True)
 class AckDatagram:
-    """``A``: a stand-alone acknowledgement."""
+    """``A``: a stand-alone acknowledgement (``ack`` is None only in the selective form)."""
 
-    ack: int
+    ack: int | None
+    sack: tuple[Run, ...] | None = None  # the runs of a selective ack; None: plain form
 
 
 Datagram = DataDatagram | AckDatagram
 
 
-def encode_data(seq: int, ack: int | None, text: str, first: int | None = None) -> bytes:
+def ack_field(ack: int | None, sack: tuple[Run, ...] | None = None) -> str:
+    """The ``<ack>`` field: ``3``, ``-``, or selective ``3:5-6,9`` / ``-:2`` / ``3:``."""
+    cumulative = "-" if ack is None else str(ack)
+    if sack is None:
+        return cumulative
+    return cumulative + ":" + ",".join(str(a) if a == b else f"{a}-{b}" for a, b in sack)
+
+
+def encode_data(seq: int, ack: int | None, text: str, first: int | None = None,
+                sack: tuple[Run, ...] | None = None) -> bytes:
     """``D <seq> <ack> <text>``, or ``S <seq> <ack> <first> <text>`` with a skip mark."""
-    ack_field = "-" if ack is None else str(ack)
+    field = ack_field(ack, sack)
     if first is None:
-        return encode_text(f"D {seq} {ack_field} {text}")
-    return encode_text(f"S {seq} {ack_field} {first} {text}")
+        return encode_text(f"D {seq} {field} {text}")
+    return encode_text(f"S {seq} {field} {first} {text}")
 
 
-def encode_ack(ack: int) -> bytes:
-    return f"A {ack}".encode("ascii")
+def encode_ack(ack: int | None, sack: tuple[Run, ...] | None = None) -> bytes:
+    return f"A {ack_field(ack, sack)}".encode("ascii")
 
 
-def header_room(modulus: int) -> int:
+def header_room(modulus: int, *, selective: bool = False) -> int:
     """The longest header any datagram of this space puts before the text."""
     widest = str(modulus - 1)
-    return len(f"S {widest} {widest} {widest} ".encode("ascii"))
+    field = widest
+    if selective:
+        field = ack_field(modulus - 1, ((modulus - 1, modulus - 1),) * MAX_SACK_RANGES)
+    return len(f"S {widest} {field} {widest} ".encode("ascii"))
 
 
 def _number(field: str, what: str, modulus: int) -> int:
@@ -200,8 +247,26 @@ def _number(field: str, what: str, modulus: int) -> int:
     return value
 
 
-def _ack_field(field: str, modulus: int) -> int | None:
-    return None if field == "-" else _number(field, "ack", modulus)
+def _ack_field(field: str, modulus: int) -> tuple[int | None, tuple[Run, ...] | None]:
+    """``(cumulative or individual ack, runs or None for the plain form)``."""
+    cumulative, colon, listed = field.partition(":")
+    ack = None if cumulative == "-" else _number(cumulative, "ack", modulus)
+    if not colon:
+        return ack, None
+    if not listed:
+        return ack, ()
+    parts = listed.split(",")
+    if len(parts) > MAX_SACK_RANGES:
+        raise RemoteProtocolError(f"a selective ack lists at most {MAX_SACK_RANGES} runs")
+    runs: list[Run] = []
+    for part in parts:
+        low, dash, high = part.partition("-")
+        first = _number(low, "sack", modulus)
+        last = _number(high, "sack", modulus) if dash else first
+        if (last - first) % modulus >= modulus // 2:
+            raise RemoteProtocolError(f"sack run {part[:20]!r} is longer than half the space")
+        runs.append((first, last))
+    return ack, tuple(runs)
 
 
 def decode(payload: bytes, modulus: int) -> Datagram:
@@ -211,32 +276,32 @@ def decode(payload: bytes, modulus: int) -> Datagram:
     if kind == "A":
         if " " in rest or not rest:
             raise RemoteProtocolError("an ACK is 'A <number>' and nothing else")
-        return AckDatagram(_number(rest, "ack", modulus))
+        if ":" not in rest:  # the plain form names a number: "A -" means nothing
+            return AckDatagram(_number(rest, "ack", modulus))
+        return AckDatagram(*_ack_field(rest, modulus))
     if kind == "D":
         fields = rest.split(" ", 2)
         if len(fields) != 3:
             raise RemoteProtocolError("a data datagram is 'D <seq> <ack> <text>'")
-        seq, ack, text = fields
-        return DataDatagram(_number(seq, "seq", modulus), _ack_field(ack, modulus), text)
+        seq, field, text = fields
+        ack, sack = _ack_field(field, modulus)
+        return DataDatagram(_number(seq, "seq", modulus), ack, text, None, sack)
     if kind == "S":
         fields = rest.split(" ", 3)
         if len(fields) != 4:
             raise RemoteProtocolError("a skip datagram is 'S <seq> <ack> <first> <text>'")
-        seq, ack, first, text = fields
+        seq, field, first, text = fields
+        ack, sack = _ack_field(field, modulus)
         return DataDatagram(
-            _number(seq, "seq", modulus),
-            _ack_field(ack, modulus),
-            text,
-            _number(first, "first", modulus),
-        )
+            _number(seq, "seq", modulus), ack, text, _number(first, "first", modulus), sack)
     raise RemoteProtocolError(f"unknown datagram kind {kind[:20]!r}; expected D, S or A")
 
 
 def label(datagram: Datagram) -> str:
     """A short chart label: ``D3 ack2 hi``, ``S5 ack- first4 hi``, ``ACK 3``."""
     if isinstance(datagram, AckDatagram):
-        return f"ACK {datagram.ack}"
-    ack = "-" if datagram.ack is None else str(datagram.ack)
+        return f"ACK {ack_field(datagram.ack, datagram.sack)}"
+    ack = ack_field(datagram.ack, datagram.sack)
     skip = "" if datagram.first is None else f" first{datagram.first}"
     return f"{datagram.kind}{datagram.seq} ack{ack}{skip} {datagram.text}"
 
@@ -275,6 +340,9 @@ class ArqEngine(Engine):
     def __init__(self, **settings: object) -> None:
         super().__init__(**settings)
         self.space = SeqSpace(self.settings.seq_bits)
+        #: Which ack form this side *sends* (it reads both, see the module docstring).
+        self.selective_acks = self.settings.acks == "selective"
+        self._header_room = header_room(self.space.modulus, selective=self.selective_acks)
         self._waiting: deque[str] = deque()  # accepted, not yet transmitted
         self._send_base = 0
         self._next_seq = 0
@@ -296,7 +364,7 @@ class ArqEngine(Engine):
         ``MessageSent`` is emitted when the message is first *transmitted*, so
         a queued message shows up as sent only when the window opens.
         """
-        size = len(encode_text(text)) + header_room(self.space.modulus)
+        size = len(encode_text(text)) + self._header_room
         self._check_fits(size)
         if self._out_of_step:
             seq = self._next_seq
@@ -316,12 +384,11 @@ class ArqEngine(Engine):
     def _handle_datagram(self, data: bytes, now: float) -> None:
         datagram = self._decode(data)
         if isinstance(datagram, AckDatagram):
-            self._on_ack(datagram.ack, now)
+            self._read_ack(datagram.ack, datagram.sack, now)
             self._fill_window(now)
             return
         skip_to = self._skip_target(datagram, self._receive_base)  # may reject: nothing changed yet
-        if datagram.ack is not None:
-            self._on_ack(datagram.ack, now)
+        self._read_ack(datagram.ack, datagram.sack, now)
         self._receive(datagram, skip_to, now)
         self._fill_window(now)  # the window may have opened: the owed ack rides along
         self._send_owed_ack()
@@ -349,7 +416,16 @@ class ArqEngine(Engine):
 
     @abstractmethod
     def _on_ack(self, ack: int, now: float) -> None:
-        """Act on the wire number ``ack``, alone or riding on data."""
+        """Act on the wire number ``ack`` of a plain-form ack, alone or riding on data."""
+
+    def _on_selective_ack(self, ack: int | None, runs: tuple[Run, ...], now: float) -> None:
+        """Act on a selective ack: by default only its cumulative part counts.
+
+        That is exact for the rungs whose plain ack is cumulative; a rung that
+        can use the runs overrides this.
+        """
+        if ack is not None:
+            self._on_ack(ack, now)
 
     @abstractmethod
     def _receive(self, datagram: DataDatagram, skip_to: int | None, now: float) -> None:
@@ -360,6 +436,29 @@ class ArqEngine(Engine):
 
     def _decode(self, data: bytes) -> Datagram:
         return decode(data, self.space.modulus)
+
+    def _read_ack(self, ack: int | None, sack: tuple[Run, ...] | None, now: float) -> None:
+        if sack is not None:
+            self._on_selective_ack(ack, sack, now)
+        elif ack is not None:
+            self._on_ack(ack, now)
+
+    def _ack_now(self) -> tuple[int | None, tuple[Run, ...] | None]:
+        """The ack field a datagram leaving now carries, in this side's form."""
+        if self.selective_acks:
+            ack, runs = self._cumulative_ack(), self._held_runs()
+            if ack is not None or runs:
+                return ack, runs
+            return None, None  # nothing to acknowledge: "-" says it in either form
+        return self._ack_value(), None
+
+    def _cumulative_ack(self) -> int | None:
+        """The last of the peer's messages received in order (wire number), if any."""
+        return None if self._receive_base == 0 else self.space.wire(self._receive_base - 1)
+
+    def _held_runs(self) -> tuple[Run, ...]:
+        """Runs of the peer's messages held beyond ``_receive_base`` (none by default)."""
+        return ()
 
     def _take_next(self, now: float) -> Pending:
         """Number the oldest waiting message and transmit it for the first time."""
@@ -377,10 +476,11 @@ class ArqEngine(Engine):
 
     def _transmit(self, pending: Pending) -> None:
         first = self.space.wire(self._send_base) if self._skip_proof is not None else None
-        datagram = DataDatagram(self.space.wire(pending.seq), self._ack_value(), pending.text,
-                                first)
+        ack, sack = self._ack_now()
+        datagram = DataDatagram(self.space.wire(pending.seq), ack, pending.text, first, sack)
         self._ack_owed = False  # the ack rides on this datagram
-        payload = encode_data(datagram.seq, datagram.ack, datagram.text, datagram.first)
+        payload = encode_data(datagram.seq, datagram.ack, datagram.text, datagram.first,
+                              datagram.sack)
         kind: DatagramKind = "data" if pending.attempts == 1 else "resend"
         self._queue(Outgoing(payload, kind, pending.seq, label(datagram)))
 
@@ -410,10 +510,11 @@ class ArqEngine(Engine):
     def _send_owed_ack(self) -> None:
         """A stand-alone ACK, if a datagram arrived and no data carried its ack."""
         if self._ack_owed:
-            ack = self._ack_value()
+            ack, sack = self._ack_now()
             self._ack_owed = False
-            if ack is not None:
-                self._queue(Outgoing(encode_ack(ack), "ack", None, f"ACK {ack}"))
+            if ack is not None or sack:
+                datagram = AckDatagram(ack, sack)
+                self._queue(Outgoing(encode_ack(ack, sack), "ack", None, label(datagram)))
 
     def _acknowledged(self, seq: int) -> None:
         """Note that the peer has ``seq``: proof that it saw our skip mark, maybe."""

@@ -38,6 +38,24 @@ repeats the latest individual ack, which also repairs a lost stand-alone one
 (an old number cannot be mistaken for a newer message while the window and
 any skip stay within half the space, which this rung enforces).
 
+Two forms of ACK, chosen by the ``acks`` setting:
+
+* ``"individual"`` (the default): ``A n`` acknowledges message ``n`` only, as
+  Kurose & Ross draw it (Figures 3.26 and 3.27). A lost ACK is repaired only
+  when that message's timer fires and the duplicate is acknowledged again:
+  at a loss rate ``p`` both ways a message costs about ``1/(1-p)**2`` data
+  datagrams instead of ``1/(1-p)``.
+* ``"selective"``: every ACK says "everything up to ``c``, and these runs
+  beyond" (``A 7:9-11,14``, see ``arq``), as TCP's SACK and QUIC's ACK frames
+  do; the sender takes every message named, so a lost ACK costs nothing once
+  any later ACK gets through. Example with the second of three lost:
+  ``D 0 - a``, ``D 1 - b`` (lost), ``D 2 - c``; the receiver answers
+  ``A 0:`` and ``A 0:2``.
+
+The textbook form is the default because this rung is the textbook's; the
+selective form is the step beyond it that real protocols take, one setting
+away (the lab and ``make bench`` show both).
+
 The window must be at most half the sequence space (else an old copy and a
 new message share a number): the constructor refuses a larger one. The skip
 mark after a give-up needs a window plus the jump within half the space (see
@@ -58,13 +76,23 @@ from labchat.events import (
     OutOfOrderDiscarded,
     TimerExpired,
 )
-from labchat.protocols.arq import ArqEngine, DataDatagram, Pending, WindowSettings
-from labchat.protocols.settings import SettingError
+from labchat.protocols.arq import (
+    MAX_SACK_RANGES,
+    ArqEngine,
+    DataDatagram,
+    Pending,
+    Run,
+    WindowSettings,
+)
+from labchat.protocols.settings import SettingError, choice
 
 
 @dataclass(frozen=True, kw_only=True)
 class SelectiveRepeatSettings(WindowSettings):
     """Selective Repeat's knobs; its window is at most half the sequence space."""
+
+    acks: str = choice("individual", "what an ACK names: one message (the textbook's) "
+                       "or everything held (selective)", choices=("individual", "selective"))
 
     def _check_together(self) -> None:
         super()._check_together()
@@ -92,6 +120,7 @@ class SelectiveRepeatEngine(ArqEngine):
         # receiver: _receive_base .. + window - 1 may be buffered
         self._buffer: dict[int, str] = {}
         self._latest_ack: int | None = None  # wire number of the last arrival
+        self._latest_arrival = -1  # its absolute number (a selective ACK lists its run first)
 
     # -- sender ----------------------------------------------------------------------
 
@@ -112,14 +141,39 @@ class SelectiveRepeatEngine(ArqEngine):
         if pending is None:
             return  # outside the window, or acknowledged already
         self._emit(AckReceived(at=now, acked=(pending.seq,)))
-        if self._skip_proof is not None and pending.seq < self._skip_proof:
+        self._accept(pending, now, in_order=False)
+        self._slide()
+
+    def _on_selective_ack(self, ack: int | None, runs: tuple[Run, ...], now: float) -> None:
+        # Every message named leaves the window; the ones named before were
+        # popped already, so an old or repeated ACK does nothing.
+        taken: list[tuple[Pending, bool]] = []
+        if ack is not None:
+            last = min(self.space.nearest(ack, self._send_base), self._next_seq - 1)
+            taken += [(p, True) for seq in range(self._send_base, last + 1)
+                      if (p := self._unacked.pop(seq, None)) is not None]
+        for low, high in runs:
+            start = self.space.nearest(low, self._send_base)
+            end = min(start + (high - low) % self.space.modulus, self._next_seq - 1)
+            taken += [(p, False) for seq in range(max(start, self._send_base), end + 1)
+                      if (p := self._unacked.pop(seq, None)) is not None]
+        if not taken:
+            return
+        taken.sort(key=lambda item: item[0].seq)
+        self._emit(AckReceived(at=now, acked=tuple(p.seq for p, _ in taken)))
+        for pending, in_order in taken:
+            self._accept(pending, now, in_order=in_order)
+        self._slide()
+
+    def _accept(self, pending: Pending, now: float, *, in_order: bool) -> None:
+        """The peer has ``pending``; ``in_order``: it has handed over everything up to it."""
+        if not in_order and self._skip_proof is not None and pending.seq < self._skip_proof:
             # Sent before a give-up, so it sits in the peer's buffer behind the
             # abandoned gap until the peer reads our skip mark: not promised.
             self._give_up(pending, now)
         else:
             self._acked_ahead[pending.seq] = pending
             self._acknowledged(pending.seq)
-        self._slide()
 
     def _slide(self) -> None:
         while self._send_base < self._next_seq and self._send_base not in self._unacked:
@@ -216,10 +270,24 @@ class SelectiveRepeatEngine(ArqEngine):
 
     def _owe_ack(self, seq: int) -> None:
         self._latest_ack = self.space.wire(seq)
+        self._latest_arrival = seq
         self._ack_owed = True
 
     def _ack_value(self) -> int | None:
         return self._latest_ack
+
+    def _held_runs(self) -> tuple[Run, ...]:
+        runs: list[tuple[int, int]] = []
+        for seq in sorted(self._buffer):
+            if runs and runs[-1][1] == seq - 1:
+                runs[-1] = (runs[-1][0], seq)
+            else:
+                runs.append((seq, seq))
+        # The latest arrival's run first (TCP's rule), then from the lowest.
+        latest = [run for run in runs if run[0] <= self._latest_arrival <= run[1]]
+        ordered = latest + [run for run in runs if run not in latest]
+        wire = self.space.wire
+        return tuple((wire(low), wire(high)) for low, high in ordered[:MAX_SACK_RANGES])
 
     # -- for panels ------------------------------------------------------------------
 

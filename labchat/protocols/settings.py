@@ -35,25 +35,39 @@ def setting(default: Any, meaning: str, *, low: float, high: float) -> Any:
     return field(default=default, metadata={"meaning": meaning, "low": low, "high": high})
 
 
+def choice(default: str, meaning: str, *, choices: tuple[str, ...]) -> Any:
+    """A settings field that names one of a few forms (the field's type is ``str``)."""
+    return field(default=default,
+                 metadata={"meaning": meaning, "low": 0, "high": 0, "choices": choices})
+
+
 @dataclass(frozen=True)
 class SettingInfo:
     """What one setting accepts, read from its declaration (for checks and help)."""
 
     name: str
-    kind: type  # int or float
+    kind: type  # int, float, or str for a choice
     default: object
     meaning: str
     low: float
     high: float
+    choices: tuple[str, ...] = ()  # the names a str setting accepts
 
     @property
     def expected(self) -> str:
         """``a whole number from 1 to 16``: the words an error and the help use."""
+        if self.kind is str:
+            return f"one of {', '.join(self.choices)}"
         what = "a whole number" if self.kind is int else "a number"
         return f"{what} from {self.low:g} to {self.high:g}"
 
-    def check(self, value: object) -> int | float:
+    def check(self, value: object) -> int | float | str:
         """``value`` as this setting's type, or a ``SettingError`` naming it."""
+        if self.kind is str:
+            if value not in self.choices:
+                raise SettingError(f"{self.name} ({self.meaning}) must be {self.expected}, "
+                                   f"got {value}")
+            return str(value)
         number: int | float | None = None
         if isinstance(value, bool):
             pass  # a bool is an int to Python, never a count or a time
@@ -66,7 +80,7 @@ class SettingInfo:
                                f"got {value}")
         return number
 
-    def parse(self, text: str) -> int | float:
+    def parse(self, text: str) -> int | float | str:
         """Text from the command line, converted and checked."""
         value: object = text
         if self.kind is int and _WHOLE.fullmatch(text.strip()):
@@ -99,7 +113,7 @@ class EngineSettings:
         hints = get_type_hints(cls)
         return tuple(
             SettingInfo(f.name, hints[f.name], f.default, f.metadata["meaning"],
-                        f.metadata["low"], f.metadata["high"])
+                        f.metadata["low"], f.metadata["high"], f.metadata.get("choices", ()))
             for f in fields(cls)
         )
 
@@ -120,6 +134,6 @@ class EngineSettings:
         return cls(**values)  # type: ignore[arg-type]  # each checked in __post_init__
 
     @classmethod
-    def parse(cls, name: str, text: str, owner: str) -> int | float:
+    def parse(cls, name: str, text: str, owner: str) -> int | float | str:
         """One ``--setting NAME=VALUE`` of the rung ``owner``, converted and checked."""
         return cls.info(name, owner).parse(text)

@@ -245,7 +245,8 @@ class StudentEngine(Engine):
         self._now = now
         datagram = decode(data, self.modulus)  # garbage raises: rejected, no hook runs
         if isinstance(datagram, AckDatagram):
-            self.on_ack(datagram.ack)
+            if datagram.ack is not None:  # None only in a selective ACK's "-:<runs>"
+                self.on_ack(datagram.ack)
             return
         if datagram.ack is not None:  # an ACK riding on the peer's message
             self.on_ack(datagram.ack)

@@ -92,6 +92,9 @@ TIMER_RUNGS = [
     # round of the space, which a FIFO channel guarantees (see ``arq``).
     Rung("go-back-n", {"seq_bits": 3, "window": 3}, fifo=True, reordering_is_loss=True),
     Rung("selective-repeat", {"seq_bits": 3, "window": 3}, fifo=True),
+    # Selective ACKs change what an ACK says, never the promise.
+    Rung("selective-repeat", {"acks": "selective"}, fifo=False),
+    Rung("selective-repeat", {"seq_bits": 3, "window": 3, "acks": "selective"}, fifo=True),
 ]
 
 

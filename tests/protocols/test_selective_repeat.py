@@ -212,3 +212,146 @@ def test_unreachable_peer_every_message_gave_up(senders: list[str]) -> None:
         assert sorted(g.text for g in p.gave_up(side)) == sorted(p.sent[side])
         assert all(g.attempts == 4 for g in p.gave_up(side))
         assert p.delivered(side) == []
+
+
+# -- selective ACKs (the ``acks="selective"`` setting) -------------------------------
+
+
+def sack_pair(**overrides: Any) -> Pair:
+    return pair(acks="selective", **overrides)
+
+
+def test_selective_ack_names_the_cumulative_point_and_the_runs_held() -> None:
+    p = sack_pair(window=4)
+    for text in ("a", "b", "c", "d"):
+        p.send("a", text)
+    p.wire()
+    p.deliver(0)  # a
+    p.drop(0)  # b is lost
+    p.deliver(0)  # c
+    p.deliver(0)  # d
+    assert p.wire() == ["b@0 ACK 0:", "b@0 ACK 0:2", "b@0 ACK 0:2-3"]
+
+
+def test_a_lost_ack_costs_no_resend_when_a_later_ack_arrives() -> None:
+    p = sack_pair()
+    for text in ("x", "y", "z"):
+        p.send("a", text)
+    p.wire()
+    for _ in range(3):
+        p.deliver(0)  # all three arrive at b
+    assert p.wire() == ["b@0 ACK 0:", "b@0 ACK 1:", "b@0 ACK 2:"]
+    p.drop(0)  # ACK 0 is lost
+    p.drop(0)  # and ACK 1
+    p.now = 0.1
+    p.deliver(0)  # ACK 2 covers them
+    assert p.engines["a"].unfinished() == 0
+    assert p.engines["a"].next_deadline() is None
+    assert not p.fire()  # no timer left: nothing is ever resent
+    assert "resent" not in p.names("a")
+    assert p.delivered("b") == ["x", "y", "z"]
+
+
+def test_textbook_acks_resend_after_the_same_lost_ack() -> None:
+    p = pair()
+    for text in ("x", "y"):
+        p.send("a", text)
+    p.wire()
+    p.deliver(0)
+    p.deliver(0)
+    assert p.wire() == ["b@0 ACK 0", "b@0 ACK 1"]
+    p.drop(0)  # ACK 0 is lost; ACK 1 says nothing about 0
+    p.deliver(0)
+    p.fire()
+    assert p.wire() == ["a@0.25 D0 ack- x"]
+
+
+def test_a_run_acknowledged_ahead_of_a_gap_is_not_resent() -> None:
+    p = sack_pair()
+    for text in ("x", "y", "z"):
+        p.send("a", text)
+    p.drop(0)  # x is lost
+    p.deliver(0)  # y: ACK -:1
+    p.deliver(0)  # z: ACK -:1-2
+    assert p.wire()[-2:] == ["b@0 ACK -:1", "b@0 ACK -:1-2"]
+    p.drop(0)  # the first ACK is lost: the second names both
+    p.deliver(0)
+    assert p.engines["a"].snapshot()["acked ahead"] == [1, 2]
+    p.fire()
+    assert p.wire() == ["a@0.25 D0 ack- x"]  # only the missing one
+    p.settle()
+    assert p.delivered("b") == ["x", "y", "z"]
+    assert p.names("a").count("resent") == 1
+
+
+def test_piggybacked_selective_ack_rides_on_data() -> None:
+    p = sack_pair(window=2)
+    p.send("a", "x0")
+    p.send("b", "y0")
+    p.deliver(1)  # y0 at a
+    p.deliver(0)  # x0 at b
+    p.settle()
+    p.send("a", "x1")
+    assert p.wire()[-1] == "a@0 D1 ack0: x1"
+
+
+def test_the_latest_arrivals_run_comes_first_and_runs_are_capped() -> None:
+    p = sack_pair(window=40, max_retries=5)
+    for i in range(40):
+        p.send("a", f"m{i}")
+    p.wire()
+    # Lose every even message: the odd ones are held as 20 runs of one.
+    for i in range(40):
+        if i % 2 == 0:
+            p.drop(0)
+        else:
+            p.deliver(0)
+    *_, last = p.wire()
+    assert last == "b@0 ACK -:39,1,3,5,7,9,11,13"
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"A -", "not a plain number"),
+        (b"A 3:x", "not a plain number"),
+        (b"A 3:1-2-3", "not a plain number"),
+        (b"A 3:" + b",".join(b"%d" % i for i in range(9)), "at most 8 runs"),
+        (b"A 3:5-1", "longer than half the space"),
+        (b"D 1 3:,4 x", "not a plain number"),
+    ],
+)
+def test_selective_ack_garbage_is_rejected_visibly_and_changes_nothing(
+    payload: bytes, reason: str
+) -> None:
+    assert_rejected_without_change(sack_pair(), payload, reason)
+
+
+def test_either_form_is_read_whatever_this_side_sends() -> None:
+    p = pair()  # textbook side reading a selective ACK
+    p.send("a", "x")
+    p.send("a", "y")
+    p.inject("a", b"A 1:")
+    assert p.engines["a"].unfinished() == 0
+    assert SelectiveRepeatEngine.describe(b"A 7:9-11,14").label == "ACK 7:9-11,14"
+    assert SelectiveRepeatEngine.describe(b"D 3 -:2 hi").label == "D3 ack-:2 hi"
+
+
+def test_unknown_ack_form_is_refused() -> None:
+    with pytest.raises(ValueError, match="must be one of individual, selective, got bitmap"):
+        SelectiveRepeatEngine(acks="bitmap")
+
+
+def test_selective_acks_cost_one_data_datagram_per_delivery_over_1_minus_p() -> None:
+    # At 10% loss both ways a message needs 1/(1-p) transmissions on average;
+    # with textbook ACKs a lost ACK costs one more, (1/(1-p))**2 in all.
+    from labchat.sim.simulator import simulate
+
+    p = 0.1
+    runs = {acks: simulate("selective-repeat", 5000, loss=p, seed=1, both_ways=True,
+                           settings={"acks": acks}) for acks in ("individual", "selective")}
+    assert all(run.delivered == run.messages == 10_000 for run in runs.values())
+    selective = runs["selective"].data_datagrams / runs["selective"].delivered
+    individual = runs["individual"].data_datagrams / runs["individual"].delivered
+    assert selective <= 1.03 / (1 - p)
+    assert individual > 1.05 / (1 - p)
