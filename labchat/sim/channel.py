@@ -10,11 +10,17 @@ drawn afterwards or replayed exactly with ``ImpairmentModel.replay``.
 
 How a datagram's fate is drawn (per direction, ``Impairment`` settings):
 
-* Every datagram consumes exactly six random numbers, whatever the settings
-  and rules say: loss, duplicate, then (jitter, reorder) for each of up to two
-  copies. So datagram number k always sees the same draws for one seed, and
-  raising the loss rate only turns more datagrams into drops without
-  reshuffling the fate of the others (the same scenario across a sweep).
+* While any impairment of either direction is non-zero, every datagram
+  consumes exactly six random numbers, whatever the settings and rules say:
+  loss, duplicate, then (jitter, reorder) for each of up to two copies. So
+  datagram number k always sees the same draws for one seed, and raising the
+  loss rate only turns more datagrams into drops without reshuffling the fate
+  of the others (the same scenario across a sweep).
+* The zero case: while both directions are perfect (every impairment zero),
+  chance decides nothing, so no number is drawn (a perfect link costs no
+  random work). Draws then count from the first datagram sent while an
+  impairment was on: a run that switches impairments on mid-way (the lab's
+  sliders) sees the generator's sequence from that moment.
 * dropped with probability ``loss``; otherwise duplicated with probability
   ``duplicate``;
 * each delivered copy is delayed ``delay + uniform(0, jitter)`` seconds;
@@ -79,6 +85,10 @@ class Impairment:
             raise ValueError(f"rate is in bytes per second, more than 0, got {rate!r}")
 
 
+#: A link that does nothing to a datagram.
+PERFECT = Impairment()
+
+
 @dataclass(frozen=True)
 class Decision:
     """What the network did to datagram ``number`` (from 1) sent ``direction`` at ``at``."""
@@ -122,6 +132,7 @@ class ImpairmentModel:
             "A->B": a_to_b,
             "B->A": a_to_b if b_to_a is None else b_to_a,
         }
+        self._perfect = self._all_perfect()
         self.seed = seed
         self.record = record
         self.decisions: list[Decision] = []
@@ -147,6 +158,10 @@ class ImpairmentModel:
         if not isinstance(impairment, Impairment):
             raise TypeError(f"expected an Impairment, got {impairment!r}")
         self._impairments[direction] = impairment
+        self._perfect = self._all_perfect()
+
+    def _all_perfect(self) -> bool:
+        return all(impairment == PERFECT for impairment in self._impairments.values())
 
     def drop_next(self, direction: Direction) -> None:
         """Drop the next datagram sent ``direction`` (calling twice drops two)."""
@@ -191,10 +206,14 @@ class ImpairmentModel:
         check_direction(direction)
         self._counts[direction] += 1
         number = self._counts[direction]
-        # Always six draws per datagram, so datagram k's draws never depend
-        # on the settings or rules (see the module docstring).
-        draw = self._random.random
-        u_loss, u_dup, j1, r1, j2, r2 = draw(), draw(), draw(), draw(), draw(), draw()
+        # Six draws per datagram while anything is impaired, so datagram k's
+        # draws never depend on the settings' values or the rules; none on a
+        # perfect link, where they would decide nothing (module docstring).
+        if self._perfect:
+            u_loss = u_dup = j1 = r1 = j2 = r2 = 1.0  # above every probability, no jitter
+        else:
+            draw = self._random.random
+            u_loss, u_dup, j1, r1, j2, r2 = draw(), draw(), draw(), draw(), draw(), draw()
         replayed = self._replay.get((direction, number))
         if replayed is not None:
             decision = Decision(number, direction, now, replayed.action, replayed.delays,

@@ -26,13 +26,17 @@ What both record (unless ``record=False``):
 Neither network uses threads, sockets, the real clock or randomness of its
 own; exceptions raised by an engine (a local error such as a message too
 long, or a bug) reach the caller.
+
+Engines are driven only through the network (``send``, arrivals, timers):
+after each call into an engine the network reads its next deadline once and
+keeps it, so finding the next thing to do costs no call into either engine.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Literal
 
@@ -73,6 +77,9 @@ class _Network:
         self.bytes_sent = 0
         self._listener = listener
         self._next_id = 0
+        # Each engine's next deadline, read after every call into it (_flush).
+        self._deadlines: dict[Side, float | None] = {
+            side: engine.next_deadline() for side, engine in self.engines.items()}
 
     # -- the user's commands ---------------------------------------------------------
 
@@ -90,9 +97,9 @@ class _Network:
 
     def next_timer(self) -> float | None:
         """The earliest engine deadline, or None when no timer runs."""
-        # Called before every step of a simulation: kept free of temporaries.
-        a = self.engines["A"].next_deadline()
-        b = self.engines["B"].next_deadline()
+        # Called before every step of a simulation: read from the cache.
+        a = self._deadlines["A"]
+        b = self._deadlines["B"]
         if a is None or b is None:
             return b if a is None else a
         return min(a, b)
@@ -102,7 +109,7 @@ class _Network:
     def _fire_timers(self) -> None:
         # A before B at the same instant; a deadline already past fires now.
         for side, engine in self.engines.items():
-            deadline = engine.next_deadline()
+            deadline = self._deadlines[side]
             if deadline is not None and deadline <= self.now:
                 engine.handle_timer(self.now)
                 self._flush(side)
@@ -125,6 +132,7 @@ class _Network:
 
     def _flush(self, side: Side, cause: int | None = None) -> None:
         engine = self.engines[side]
+        self._deadlines[side] = engine.next_deadline()
         for event in engine.pop_events():
             # Only when someone reads events: a long simulation skips the copy.
             if cause is not None and (self.record or self._listener is not None):
@@ -172,7 +180,10 @@ class _Network:
 
 # Heap entries: (time, order, what, side, payload, record id). ``order`` keeps
 # things at the same instant first-scheduled-first and makes entries comparable.
-_Arrival = Literal["arrive", "send"]
+_Arrival = Literal["arrive", "send", "stream"]
+#: Orders of a stream's sends start here, below every other entry's (from 0):
+#: at one instant they come first, as sends scheduled before the run would.
+_STREAM_ORDER = -(1 << 62)
 
 
 class VirtualNetwork(_Network):
@@ -200,6 +211,8 @@ class VirtualNetwork(_Network):
         self.model = model if model is not None else ImpairmentModel()
         self._queue: list[tuple[float, int, _Arrival, Side, bytes | str, int]] = []
         self._order = 0
+        self._stream_order = _STREAM_ORDER
+        self._streams: list[Iterator[tuple[float, Side, str]]] = []
 
     def schedule_send(self, side: Side, text: str, at: float) -> None:
         """``side``'s user will send ``text`` at virtual time ``at`` (a send pattern)."""
@@ -207,6 +220,31 @@ class VirtualNetwork(_Network):
         if at < self.now:
             raise ValueError(f"cannot schedule a send at {at}, the clock is already at {self.now}")
         self._push(at, "send", side, text, -1)
+
+    def schedule_sends(self, sends: Iterable[tuple[float, Side, str]]) -> None:
+        """A send pattern of ``(at, side, text)`` in time order, taken as it comes.
+
+        Only the next send of the pattern waits in the queue: a pattern of a
+        million messages costs no memory and no heap depth up front. At one
+        instant its sends come before any arrival, in the pattern's order, as
+        if each had been given to ``schedule_send`` before the run.
+        """
+        stream = iter(sends)
+        self._streams.append(stream)
+        self._pull(len(self._streams) - 1, self.now)
+
+    def _pull(self, index: int, earliest: float) -> None:
+        """Queue the next send of stream ``index``, if it has one."""
+        item = next(self._streams[index], None)
+        if item is None:
+            return
+        at, side, text = item
+        check_side(side)
+        if at < earliest:
+            raise ValueError(f"a send pattern must be in time order: {text!r} at {at} "
+                             f"comes after {earliest}")
+        heapq.heappush(self._queue, (at, self._stream_order, "stream", side, text, index))
+        self._stream_order += 1
 
     def in_flight(self) -> int:
         """How many datagram copies are on their way."""
@@ -253,7 +291,11 @@ class VirtualNetwork(_Network):
         self.now = max(self.now, when)
         if self._queue and self._queue[0][0] <= when:
             _, _, what, side, item, record_id = heapq.heappop(self._queue)
-            if what == "send":
+            if what == "stream":
+                assert isinstance(item, str)
+                self._pull(record_id, self.now)  # its index: the next send waits its turn
+                self.send(side, item)
+            elif what == "send":
                 assert isinstance(item, str)
                 self.send(side, item)
             else:

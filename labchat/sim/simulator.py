@@ -186,9 +186,8 @@ def run_simulation(
     model = ImpairmentModel(impairment, seed=seed, record=False)
     network = VirtualNetwork(a, b, model, record=record, listener=counter)
     senders: tuple[Side, ...] = ("A", "B") if both_ways else ("A",)
-    for i in range(messages):
-        for side in senders:
-            network.schedule_send(side, f"{side}{i}".ljust(size, "."), i * interval)
+    network.schedule_sends((i * interval, side, f"{side}{i}".ljust(size, "."))
+                           for i in range(messages) for side in senders)
     truncated = False
     try:
         network.run(max_steps=max_steps)
