@@ -72,9 +72,11 @@ test: lint browser-deps tshark-deps
 test-quick: lint tshark-deps
 	$(BIN)/python -m pytest -m "not browser"
 
-# Simulator speed, as ratios to a baseline measured in the same run.
+# Every figure of the speed table (simulator, real UDP peers, the chat lab), as
+# ratios to baselines measured in the same run; writes benchmarks/RESULTS.md.
+# A few minutes: kept out of `make test`, which only smoke-tests the scripts.
 bench: $(VENV)/.installed-test
-	$(BIN)/python benchmarks/bench_simulator.py
+	$(BIN)/python -m benchmarks.run --results benchmarks/RESULTS.md
 
 # The catalogue template a translation starts from: every string marked in
 # labchat/voice.py (GNU gettext's xgettext; tests/test_voice.py checks it is current).

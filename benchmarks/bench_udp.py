@@ -1,0 +1,230 @@
+"""Real UDP peers on 127.0.0.1 against bare Python sockets doing the same job.
+
+* round trip: A sends, B hands the message over, B answers, A hands the
+  answer over; the baseline is a bare ping-pong between two sockets, an echo
+  thread on one side (the same two thread hand-offs per trip);
+* one-way throughput: A sends N messages to B with Selective Repeat; the
+  baseline is a bare sender writing N datagrams and a bare receiver counting
+  them (it may lose some when its buffer overflows: its rate counts only what
+  arrived, so the baseline is flattered, never the subject);
+* large windows: resends Selective Repeat needed for N messages at windows
+  of 256 and 1024 (a count: a receive buffer that overflows shows up here);
+* ``wait_for_events`` after N messages against a fresh peer: the round trip
+  above, measured on peers that already carry a long history.
+
+Traffic goes to 127.0.0.1 only; every socket and peer is closed again.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+from benchmarks.timing import Figure, ratio
+from labchat.protocols import create_engine
+from labchat.udp.peer import UdpPeer
+
+RUNGS = ("report", "repaired", "stop-and-wait", "go-back-n", "selective-repeat")
+TIMEOUT = 30.0
+
+
+def _pair(protocol: str, **settings: object) -> tuple[UdpPeer, UdpPeer]:
+    a = UdpPeer(create_engine(protocol, **settings), name="A")
+    b = UdpPeer(create_engine(protocol, **settings), name="B")
+    a.connect(b.address)
+    b.connect(a.address)
+    return a, b
+
+
+class _BarePingPong:
+    """Two sockets; a thread echoes every datagram back."""
+
+    def __init__(self) -> None:
+        self.a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.a.bind(("127.0.0.1", 0))
+        self.b.bind(("127.0.0.1", 0))
+        self.a.settimeout(TIMEOUT)
+        self.b.settimeout(0.2)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._echo, daemon=True)
+        self._thread.start()
+
+    def _echo(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, source = self.b.recvfrom(65535)
+            except TimeoutError:
+                continue
+            self.b.sendto(data, source)
+
+    def trips(self, count: int) -> None:
+        target = self.b.getsockname()
+        for i in range(count):
+            self.a.sendto(b"ping %d" % i, target)
+            self.a.recvfrom(65535)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.a.close()
+        self.b.close()
+
+
+class _PeerPingPong:
+    """Two labchat peers; a thread answers every message B hands over."""
+
+    def __init__(self, protocol: str) -> None:
+        self.a, self.b = _pair(protocol)
+        self._done = 0
+        self._stop = threading.Event()
+        self._go = threading.Semaphore(0)
+        self._thread = threading.Thread(target=self._echo, daemon=True)
+        self._thread.start()
+
+    def _echo(self) -> None:
+        answered = 0
+        while not self._stop.is_set():
+            self._go.acquire()
+            if self._stop.is_set():
+                return
+            answered += 1
+            if self.b.wait_for_events("delivered", answered, TIMEOUT):
+                self.b.send(f"pong {answered}")
+
+    def trips(self, count: int) -> None:
+        for _ in range(count):
+            self._done += 1
+            self._go.release()
+            self.a.send(f"ping {self._done}")
+            if not self.a.wait_for_events("delivered", self._done, TIMEOUT):
+                raise RuntimeError("a round trip did not come back")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._go.release()
+        self._thread.join()
+        self.a.close()
+        self.b.close()
+
+
+def round_trip_figures(trips: int, repeats: int, history: int) -> list[Figure]:
+    figures = []
+    bare = _BarePingPong()
+    try:
+        for protocol in RUNGS:
+            peers = _PeerPingPong(protocol)
+            try:
+                measured = ratio(lambda peers=peers: peers.trips(trips),  # type: ignore[misc]
+                                 lambda: bare.trips(trips), repeats=repeats)
+            finally:
+                peers.close()
+            figures.append(Figure(
+                f"round trip of one message, {protocol} peers / bare UDP ping-pong",
+                f"{measured.ratio:.2f}x", "at most 1.3x", measured.ratio <= 1.3,
+                f"{measured.subject / trips * 1e6:.0f} us vs {measured.baseline / trips * 1e6:.0f}"
+                " us"))
+        fresh = _PeerPingPong("selective-repeat")
+        long = _PeerPingPong("selective-repeat")
+        try:
+            long.trips(history)
+            measured = ratio(lambda: long.trips(trips), lambda: fresh.trips(trips),
+                             repeats=repeats)
+        finally:
+            fresh.close()
+            long.close()
+        figures.append(Figure(
+            f"UdpPeer.wait_for_events after {history:,} round trips / fresh (round trip)",
+            f"{measured.ratio:.2f}x", "at most 1.2x", measured.ratio <= 1.2))
+    finally:
+        bare.close()
+    return figures
+
+
+def _bare_one_way(count: int) -> float:
+    """Messages per second a bare receiver counted from a bare sender."""
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        receiver.bind(("127.0.0.1", 0))
+        receiver.settimeout(0.2)
+        target = receiver.getsockname()
+        got = [0, 0.0]
+
+        def receive() -> None:
+            while got[0] < count:
+                try:
+                    receiver.recvfrom(65535)
+                except TimeoutError:
+                    return
+                got[0] += 1
+                got[1] = time.perf_counter()
+
+        thread = threading.Thread(target=receive, daemon=True)
+        thread.start()
+        start = time.perf_counter()
+        for i in range(count):
+            sender.sendto(b"D %d - message %d" % (i, i), target)
+        thread.join()
+        return got[0] / (got[1] - start)
+    finally:
+        sender.close()
+        receiver.close()
+
+
+def _peers_one_way(count: int, window: int) -> tuple[float, int]:
+    """Messages per second delivered by Selective Repeat, and the resends it needed."""
+    a, b = _pair("selective-repeat", window=window)
+    try:
+        start = time.perf_counter()
+        for i in range(count):
+            a.send(f"message {i}")
+        if not b.wait_for_events("delivered", count, TIMEOUT * 4):
+            raise RuntimeError(f"only {len(b.events('delivered'))} of {count} delivered")
+        elapsed = time.perf_counter() - start
+        a.wait_for(lambda: a.engine.unfinished() == 0, TIMEOUT)
+        return count / elapsed, len(a.events("resent"))
+    finally:
+        a.close()
+        b.close()
+
+
+def throughput_figures(count: int, repeats: int) -> list[Figure]:
+    figures = []
+    for window in (4, 64, 1024):
+        rates: list[float] = []
+        bare_rates: list[float] = []
+        resends: list[int] = []
+        for _ in range(repeats):
+            bare_rates.append(_bare_one_way(count))
+            rate, resent = _peers_one_way(count, window)
+            rates.append(rate)
+            resends.append(resent)
+        pairs = sorted(r / b for r, b in zip(rates, bare_rates, strict=True))
+        value = pairs[len(pairs) // 2]
+        figures.append(Figure(
+            f"one-way throughput, {count:,} messages, selective-repeat window {window} / bare UDP",
+            f"{value:.2f}", "at least 0.5 with a large window",
+            value >= 0.5 if window == 1024 else None,
+            f"{sorted(rates)[len(rates) // 2]:,.0f} vs {sorted(bare_rates)[len(rates) // 2]:,.0f}"
+            f" messages/s; resends {max(resends):,}"))
+    for window in (256, 4096):
+        _, resent = _peers_one_way(count, window)
+        figures.append(Figure(
+            f"selective-repeat window {window} on loopback, resends for {count:,} messages",
+            f"{resent:,}", "no collapse (under 1%)", resent <= count // 100))
+    return figures
+
+
+def figures(quick: bool = False) -> list[Figure]:
+    found: list[Figure] = []
+    run: list[Callable[[], list[Figure]]] = [
+        lambda: round_trip_figures(5 if quick else 300, 1 if quick else 5,
+                                   10 if quick else 20_000),
+        lambda: throughput_figures(200 if quick else 20_000, 1 if quick else 3),
+    ]
+    for group in run:
+        found.extend(group())
+    return found
