@@ -200,3 +200,27 @@ def test_record_false_keeps_no_list_but_still_counts() -> None:
     decide_many(model, 10)
     assert model.decisions == []
     assert model.count("A->B") == 10
+
+
+def test_a_perfect_link_draws_nothing_and_an_impaired_one_six_per_datagram() -> None:
+    perfect = ImpairmentModel(seed=5)
+    state = perfect._random.getstate()
+    for _ in range(100):
+        perfect.decide("A->B", 0.0)
+    assert perfect._random.getstate() == state  # no random work on a perfect link
+    lossy = ImpairmentModel(Impairment(loss=0.1), seed=5)
+    reference = ImpairmentModel(Impairment(loss=0.1), seed=5)
+    lossy.decide("A->B", 0.0)
+    for _ in range(6):
+        reference._random.random()
+    assert lossy._random.getstate() == reference._random.getstate()
+
+
+def test_draws_start_when_an_impairment_is_switched_on() -> None:
+    model = ImpairmentModel(seed=9)
+    for _ in range(10):
+        assert model.decide("A->B", 0.0).action == "deliver"
+    model.set_impairment("A->B", Impairment(loss=0.5))
+    fresh = ImpairmentModel(Impairment(loss=0.5), seed=9)
+    later = [model.decide("A->B", 0.0).action for _ in range(50)]
+    assert later == [fresh.decide("A->B", 0.0).action for _ in range(50)]

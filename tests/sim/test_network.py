@@ -435,3 +435,29 @@ def test_on_a_rated_manual_link_a_delivery_waits_for_the_datagram_to_leave() -> 
     assert network.wire[second.id].arrived_at == pytest.approx(0.28)
     network.deliver(first.id)  # left long ago: arrives one transit after now
     assert network.wire[first.id].arrived_at == pytest.approx(0.38)
+
+
+def test_a_send_pattern_is_taken_as_it_comes_in_the_order_of_scheduled_sends() -> None:
+    def network() -> VirtualNetwork:
+        return VirtualNetwork(create_engine("selective-repeat"),
+                              create_engine("selective-repeat"))
+
+    sides: tuple[Side, Side] = ("B", "A")
+    pattern = [(i // 3 * 0.1, sides[i % 2], f"m{i}") for i in range(12)]
+    streamed, one_by_one = network(), network()
+    streamed.schedule_sends(iter(pattern))
+    assert len(streamed._queue) == 1  # only the next send waits in the queue
+    for at, side, text in pattern:
+        one_by_one.schedule_send(side, text, at)
+    streamed.run()
+    one_by_one.run()
+    assert streamed.wire == one_by_one.wire
+    assert streamed.events == one_by_one.events
+
+
+def test_a_send_pattern_out_of_time_order_is_refused() -> None:
+    network = VirtualNetwork(create_engine("report"), create_engine("report"))
+    pattern: list[tuple[float, Side, str]] = [(0.5, "A", "late"), (0.2, "A", "early")]
+    network.schedule_sends(iter(pattern))
+    with pytest.raises(ValueError, match="must be in time order"):
+        network.run()
