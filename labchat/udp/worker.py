@@ -99,9 +99,17 @@ class Worker(Generic[Item]):
 
     def _notify(self, item: Item) -> None:
         """Give ``item`` to every subscriber and wake the waiters (lock held)."""
+        self._pass_on(item)
+        self._wake()
+
+    def _pass_on(self, item: Item) -> None:
+        """Give ``item`` to every subscriber (lock held); the waiters are woken by ``_wake``."""
         for subscriber in list(self._subscribers):
             try:
                 subscriber(item)
             except Exception as error:  # a broken display must not kill the thread
                 self.subscriber_errors.append(error)
+
+    def _wake(self) -> None:
+        """Wake every ``wait_for`` caller to check its condition again (lock held)."""
         self._changed.notify_all()

@@ -162,3 +162,13 @@ def test_bad_addresses_are_refused(text: str) -> None:
 def test_binding_a_port_in_use_raises_and_leaks_nothing() -> None:
     with UdpPeer(create_engine("report"), name="first") as first, pytest.raises(OSError):
         UdpPeer(create_engine("report"), bind=first.address, name="second")
+
+
+def test_events_are_counted_as_they_happen(pair: tuple[UdpPeer, UdpPeer]) -> None:
+    a, b = pair
+    for i in range(30):
+        a.send(f"m{i}")
+    assert b.wait_for_events("delivered", 30)
+    assert b.count("delivered") == len(b.events("delivered")) == 30
+    assert a.count("sent") == len(a.events("sent"))
+    assert b.count("no such event") == 0
