@@ -1,8 +1,10 @@
 """Real UDP peers on 127.0.0.1 against bare Python sockets doing the same job.
 
 * round trip: A sends, B hands the message over, B answers, A hands the
-  answer over; the baseline is a bare ping-pong between two sockets, an echo
-  thread on one side (the same two thread hand-offs per trip);
+  answer over; the baseline is a bare ping-pong between two sockets with the
+  same threads (a receive thread per socket counting arrivals under a
+  condition, a caller waiting on it on each side), so the ratio is what
+  labchat adds: its engines, events, records and locks;
 * one-way throughput: A sends N messages to B with Selective Repeat; the
   baseline is a bare sender writing N datagrams and a bare receiver counting
   them (it may lose some when its buffer overflows: its rate counts only what
@@ -38,36 +40,77 @@ def _pair(protocol: str, **settings: object) -> tuple[UdpPeer, UdpPeer]:
     return a, b
 
 
-class _BarePingPong:
-    """Two sockets; a thread echoes every datagram back."""
+class _BareEnd:
+    """A bare socket with the same threads as a peer: a receive thread that
+    counts arrivals under a condition, and callers that wait on it."""
 
     def __init__(self) -> None:
-        self.a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.a.bind(("127.0.0.1", 0))
-        self.b.bind(("127.0.0.1", 0))
-        self.a.settimeout(TIMEOUT)
-        self.b.settimeout(0.2)
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.settimeout(0.05)
+        self.arrived = 0
+        self.changed = threading.Condition()
         self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._receive, daemon=True)
+        self._thread.start()
+
+    def _receive(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.socket.recvfrom(65535)
+            except TimeoutError:
+                continue
+            with self.changed:
+                self.arrived += 1
+                self.changed.notify_all()
+
+    def wait(self, count: int) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.arrived >= count, TIMEOUT)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.socket.close()
+
+
+class _BarePingPong:
+    """Two bare ends; a thread answers every datagram B's end counted.
+
+    The same hand-offs as the peers' ping-pong below (a receive thread per
+    socket, a waiting caller on each side), so the ratio is labchat's own work.
+    """
+
+    def __init__(self) -> None:
+        self.a, self.b = _BareEnd(), _BareEnd()
+        self._done = 0
+        self._stop = threading.Event()
+        self._go = threading.Semaphore(0)
         self._thread = threading.Thread(target=self._echo, daemon=True)
         self._thread.start()
 
     def _echo(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data, source = self.b.recvfrom(65535)
-            except TimeoutError:
-                continue
-            self.b.sendto(data, source)
+        answered = 0
+        while True:
+            self._go.acquire()
+            if self._stop.is_set():
+                return
+            answered += 1
+            if self.b.wait(answered):
+                self.b.socket.sendto(b"pong %d" % answered, self.a.socket.getsockname())
 
     def trips(self, count: int) -> None:
-        target = self.b.getsockname()
-        for i in range(count):
-            self.a.sendto(b"ping %d" % i, target)
-            self.a.recvfrom(65535)
+        target = self.b.socket.getsockname()
+        for _ in range(count):
+            self._done += 1
+            self._go.release()
+            self.a.socket.sendto(b"ping %d" % self._done, target)
+            if not self.a.wait(self._done):
+                raise RuntimeError("a bare round trip did not come back")
 
     def close(self) -> None:
         self._stop.set()
+        self._go.release()
         self._thread.join()
         self.a.close()
         self.b.close()
