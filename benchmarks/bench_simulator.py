@@ -172,5 +172,5 @@ def figures(quick: bool = False) -> list[Figure]:
         *simulator_figures(300 if quick else 100_000, 1 if quick else 3),
         Figure("simulator ladder, each rung / report at 0% loss (warm, interleaved)", "",
                "", None),
-        *ladder_figures(100 if quick else 20_000, 1 if quick else 3),
+        *ladder_figures(100 if quick else 5_000, 1 if quick else 3),
     ]

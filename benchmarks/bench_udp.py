@@ -264,9 +264,9 @@ def throughput_figures(count: int, repeats: int) -> list[Figure]:
 def figures(quick: bool = False) -> list[Figure]:
     found: list[Figure] = []
     run: list[Callable[[], list[Figure]]] = [
-        lambda: round_trip_figures(5 if quick else 300, 1 if quick else 5,
-                                   10 if quick else 20_000),
-        lambda: throughput_figures(200 if quick else 20_000, 1 if quick else 3),
+        lambda: round_trip_figures(5 if quick else 200, 1 if quick else 5,
+                                   10 if quick else 5_000),
+        lambda: throughput_figures(200 if quick else 20_000, 1),
     ]
     for group in run:
         found.extend(group())
