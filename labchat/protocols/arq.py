@@ -284,16 +284,17 @@ def decode(payload: bytes, modulus: int) -> Datagram:
         if len(fields) != 3:
             raise RemoteProtocolError("a data datagram is 'D <seq> <ack> <text>'")
         seq, field, text = fields
+        number = _number(seq, "seq", modulus)  # fields checked left to right
         ack, sack = _ack_field(field, modulus)
-        return DataDatagram(_number(seq, "seq", modulus), ack, text, None, sack)
+        return DataDatagram(number, ack, text, None, sack)
     if kind == "S":
         fields = rest.split(" ", 3)
         if len(fields) != 4:
             raise RemoteProtocolError("a skip datagram is 'S <seq> <ack> <first> <text>'")
         seq, field, first, text = fields
+        number = _number(seq, "seq", modulus)  # fields checked left to right
         ack, sack = _ack_field(field, modulus)
-        return DataDatagram(
-            _number(seq, "seq", modulus), ack, text, _number(first, "first", modulus), sack)
+        return DataDatagram(number, ack, text, _number(first, "first", modulus), sack)
     raise RemoteProtocolError(f"unknown datagram kind {kind[:20]!r}; expected D, S or A")
 
 
