@@ -265,7 +265,9 @@ def render_svg(
     until = max((m.time for m in moments), default=0.0)
     recent = {side: _since((events or {}).get(side, ()), earliest) for side in SIDES}
     body.extend(_timer_bars(_timers(ordered, recent, until), moments, bottom, send_y))
-    placed = [_end_box(r, send_y[r.id], arrive_y.get(r.id)) for r in ordered]
+    placed = _Boxes()
+    for r in ordered:
+        placed.add(_end_box(r, send_y[r.id], arrive_y.get(r.id)))
     latest_first: dict[tuple[Side, int], int] = {}  # (source, seq) -> its first transmission
     for record in ordered:
         original = record.copy_of
@@ -493,6 +495,14 @@ def _timers(records: Sequence[WireRecord], events: Mapping[Side, Sequence[Event]
     single: dict[Side, list[tuple[float, float, float]]] = {side: [] for side in SIDES}
     sends = [r for r in records if r.kind in ("data", "resend") and r.copy_of is None
              and r.state is not None]
+    # When each send's packet went out again (SR restarts its timer then).
+    resent_at: dict[int, float] = {}
+    latest: dict[tuple[Side, int | None], float] = {}
+    for index in range(len(sends) - 1, -1, -1):
+        key = (sends[index].source, sends[index].seq)
+        if key in latest:
+            resent_at[index] = latest[key]
+        latest[key] = sends[index].sent_at
     for index, record in enumerate(sends):
         state = record.state or {}
         if "timers running" in state and record.seq is not None:
@@ -500,8 +510,7 @@ def _timers(records: Sequence[WireRecord], events: Mapping[Side, Sequence[Event]
             ends = [t for t in acked_at.get(key, []) if t >= record.sent_at]
             # Strictly later: a resend is sent at the instant of the expiry that caused it.
             fired = [(t, rto) for t, rto in expired_at.get(key, []) if t > record.sent_at]
-            again = [r.sent_at for r in sends[index + 1:]
-                     if r.source == record.source and r.seq == record.seq]
+            again = [] if index not in resent_at else [resent_at[index]]
             end = min([*ends, *(t for t, _ in fired), *again, until])
             expired = bool(fired) and end == fired[0][0]
             runs.append(_Timer(record.source, record.seq, record.sent_at, end,
@@ -514,12 +523,15 @@ def _timers(records: Sequence[WireRecord], events: Mapping[Side, Sequence[Event]
                 mine.append((deadline - rto, float(deadline), float(rto)))
     for side, starts in single.items():
         for k, (start, deadline, rto) in enumerate(starts):
-            expired = any(abs(t - deadline) < 1e-9 for t in expiries[side])
+            near = bisect.bisect_left(expiries[side], deadline - 1e-9)
+            expired = near < len(expiries[side]) and expiries[side][near] <= deadline + 1e-9
             end = deadline
             if not expired:
                 later = starts[k + 1][0] if k + 1 < len(starts) else None
-                acks = [t for t in ack_times[side] if start <= t <= deadline]
-                end = min(later, deadline) if later is not None else max(acks, default=until)
+                times = ack_times[side]
+                last_ack = bisect.bisect_right(times, deadline) - 1
+                stopped = times[last_ack] if last_ack >= 0 and times[last_ack] >= start else until
+                end = min(later, deadline) if later is not None else stopped
             runs.append(_Timer(side, None, start, min(end, until), rto, expired))
     return runs
 
@@ -630,7 +642,7 @@ def _note_height(moment: _Moment) -> float:
 
 
 def _arrow(record: WireRecord, y1: float, y2: float | None, original: int | None,
-           placed: list[tuple[float, float, float, float]]) -> str:
+           placed: _Boxes) -> str:
     x1 = LIFELINE_X[record.source]
     style = "duplicate" if record.copy_of is not None else record.kind
     colour, dash = STYLE.get(style, STYLE["garbage"])
@@ -665,8 +677,8 @@ def _arrow(record: WireRecord, y1: float, y2: float | None, original: int | None
     for t, lift in _LABEL_SPOTS:
         lx, ly = x1 + (xe - x1) * t, y1 + (ye - y1) * t - 3 + lift
         box = (lx - width / 2, ly - 8.0, lx + width / 2, ly + 2.0)
-        if box[0] >= low and box[2] <= high and not any(_overlap(box, o) for o in placed):
-            placed.append(box)
+        if box[0] >= low and box[2] <= high and not placed.hits(box):
+            placed.add(box)
             parts.append(_text(lx, ly, label, fill=colour, anchor="middle"))
             break
     # No free spot (a dense burst): the label stays in the arrow's tooltip only.
@@ -692,6 +704,29 @@ def _end_box(record: WireRecord, y1: float, y2: float | None) -> tuple[float, fl
     """The room an arrow's head (or cross) takes, kept free of labels."""
     x, y = _end_point(record, y1, y2)
     return (x - 10.0, y - 7.0, x + 10.0, y + 7.0)
+
+
+Box = tuple[float, float, float, float]  # left, top, right, bottom
+
+
+class _Boxes:
+    """Boxes already taken, bucketed by height, so a long chart checks only its neighbours."""
+
+    BAND = 64.0
+
+    def __init__(self) -> None:
+        self._bands: dict[int, list[Box]] = {}
+
+    def _keys(self, box: Box) -> range:
+        return range(int(box[1] // self.BAND), int(box[3] // self.BAND) + 1)
+
+    def add(self, box: Box) -> None:
+        for key in self._keys(box):
+            self._bands.setdefault(key, []).append(box)
+
+    def hits(self, box: Box) -> bool:
+        return any(_overlap(box, other) for key in self._keys(box)
+                   for other in self._bands.get(key, ()))
 
 
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
