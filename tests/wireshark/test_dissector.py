@@ -118,6 +118,9 @@ GARBAGE = [b"hi -0", b"hi -0 -0", b"D 0 - hi", b"A 0", b"S 3 1 2 hi",
            b"\xff\xfehello", b"no count at all", b"hi -x", b"hi -1 -01", b"D 01 - hi",
            b"A 3 4", b"A", b"D 0", b"S 1 - hi", b"A -", b"X 1 2 hi", b"D 70000 - hi",
            b"S 1 - 5 hi", b"D 9 9 hi", b"S 9 9 9 hi", b"x" * 1100,
+           # the selective-ACK form, well and badly made
+           b"A 7:9-11,14", b"D 3 7: hi", b"A -:2", b"A 3:", b"A 1:2-", b"A 1:1,2,3,4,5,6,7,8,9",
+           b"D 0 -:40000-1 x", b"A 1:5-40000", b"A -:", b"A 1:,2", b"A x:1",
            "D 0 - می".encode()[:-1]]
 
 
@@ -186,3 +189,16 @@ def test_a_students_engine_is_decoded_as_the_arq_wire_it_speaks(tmp_path: Path) 
     assert [{name: p[name] for name in ("labchat.kind", "labchat.seq", "labchat.ack",
                                         "labchat.first", "labchat.count", "labchat.text")}
             for p in shown] == [expected_fields("stop-and-wait", r, modulus) for r in records]
+
+
+def test_selective_acks_are_decoded_run_by_run(tmp_path: Path) -> None:
+    run = run_simulation("selective-repeat", 12, loss=0.3, seed=4, both_ways=True,
+                         settings={"acks": "selective"})
+    shown = decode(run.save_pcap(tmp_path / "sack.pcapng"), tmp_path)
+    records = sorted(run.wire, key=lambda r: (r.sent_at, r.id))
+    expected = []
+    for record in records:
+        runs = arq.decode(record.payload, 1 << 16).sack or ()
+        expected.append(("|".join(str(a) for a, _ in runs), "|".join(str(b) for _, b in runs)))
+    assert [(p["labchat.sack.left"], p["labchat.sack.right"]) for p in shown] == expected
+    assert any(left for left, _ in expected), "the run should hold some selective ACKs"
