@@ -66,11 +66,20 @@ until an ACK for a message first sent after the give-up proves the receiver
 has read the mark. The receiver decodes ``<first>`` relative to its own
 position, which it may not have moved since the last ACK the sender saw; so
 that jump plus a window must stay within half the space
-(``jump + window <= 2**seq_bits / 2``). Where it cannot (stop-and-wait's
+(``jump + window <= 2**seq_bits / 2``), and the jump is also held to
+``SKIP_WINDOWS`` windows (``max_skip``). Where it cannot (stop-and-wait's
 single bit, Selective Repeat with a window of half the space, or give-up
-after give-up with a silent peer in a small space), the give-up leaves that
-direction out of step for good: every later message is given up at once,
-visibly, and the other direction carries on.
+after give-up with a silent peer), the give-up leaves that direction out of
+step for good: every later message is given up at once, visibly, and the
+other direction carries on.
+
+What a genuine peer never sends (checked before anything changes, so a
+forgery is a ``rejected`` event and nothing else): an ack naming a message
+this side has not sent yet, data beyond the receive window (both sides use
+the same window), a skip mark whose datagram lies beyond a window from its
+``<first>``, or a skip longer than ``max_skip``. A forgery that *is*
+possible (the expected number, an ack for a message in flight) cannot be told
+from the peer without a shared secret: see ``labchat.protocols.envelope``.
 
 Known limit of any finite sequence space: numbers are decoded relative to the
 receiver's position, so a datagram delayed past a whole sequence space of
@@ -100,6 +109,11 @@ MAX_SEQ_BITS = 16  # keeps every number at five digits or fewer
 DEFAULT_WINDOW = 4
 #: An hour: longer is a mistyped unit, not a timer.
 MAX_TIMEOUT_SECONDS = 3600.0
+#: A sender abandons at most this many windows of messages under one unproven
+#: skip mark (give-up after give-up with a silent peer); past that the
+#: direction goes out of step. So a receiver can refuse a longer skip as one
+#: no sender makes: a forged mark cannot jump a whole sequence space ahead.
+SKIP_WINDOWS = 16
 
 #: The most runs a selective ACK lists (TCP fits 3 or 4 in its options); a
 #: run left out is reported by a later ACK once the runs before it close.
@@ -355,7 +369,11 @@ class ArqEngine(Engine):
         self._skip_from = 0  # where the receiver may still be while the mark is unproven
         self._out_of_step = False  # gave up where no skip mark can be understood
         # The smallest skip (one message) must fit: see the module docstring.
-        self.can_skip = self.settings.window + 1 <= self.space.modulus // 2
+        half = self.space.modulus // 2
+        self.can_skip = self.settings.window + 1 <= half
+        #: The longest jump a skip mark of this side makes, or that it accepts.
+        self.max_skip = max(0, min(half - self.settings.window,
+                                   SKIP_WINDOWS * self.settings.window))
 
     # -- what every rung does the same way ------------------------------------------
 
@@ -384,6 +402,7 @@ class ArqEngine(Engine):
 
     def _handle_datagram(self, data: bytes, now: float) -> None:
         datagram = self._decode(data)
+        self._check_possible(datagram)  # may reject: nothing changed yet
         if isinstance(datagram, AckDatagram):
             self._read_ack(datagram.ack, datagram.sack, now)
             self._fill_window(now)
@@ -485,6 +504,63 @@ class ArqEngine(Engine):
         kind: DatagramKind = "data" if pending.attempts == 1 else "resend"
         self._queue(Outgoing(payload, kind, pending.seq, label(datagram)))
 
+    def _check_possible(self, datagram: Datagram) -> None:
+        """Refuse numbers the peer cannot have sent, before any state changes.
+
+        A genuine peer never acknowledges a message this side did not send,
+        never sends beyond the window the receiver is at, and never skips
+        further than ``max_skip``: such a datagram is a forgery (or a peer
+        with other settings) and acting on it would lose messages silently.
+        In a space too small to tell an old number from an impossible one
+        (the alternating bit) nothing can be judged, and nothing is.
+        """
+        if not self.can_skip:
+            return
+        if datagram.ack is not None:
+            self._check_acked(datagram.ack)
+        if isinstance(datagram, DataDatagram):
+            self._check_in_window(datagram)
+
+    def _check_acked(self, ack: int) -> None:
+        """An ack naming a message after the last one sent is impossible.
+
+        Acks are read relative to where the receiver may still be: the window
+        base, or before an unproven (or impossible) skip where it was then,
+        so that an old ack is never mistaken for one from the future.
+        """
+        behind = self._out_of_step or self._skip_proof is not None
+        receiver_at = self._skip_from if behind else self._send_base
+        if self._next_seq - receiver_at >= self.space.modulus // 2:
+            return  # everything sent spans half the space: an old ack looks like any other
+        named = self.space.nearest(ack, receiver_at)
+        if named >= self._next_seq:
+            sent = (f"the last one sent is {self._next_seq - 1}" if self._next_seq
+                    else "none was sent yet")
+            raise RemoteProtocolError(f"ack {ack} names message {named}, but {sent}")
+
+    def _check_in_window(self, datagram: DataDatagram) -> None:
+        """Data beyond the receive window, or a skip past ``max_skip``, is impossible."""
+        window = self.settings.window
+        base = self._receive_base
+        if datagram.first is not None:
+            ahead = (datagram.seq - datagram.first) % self.space.modulus
+            if ahead >= self.space.modulus // 2:
+                raise RemoteProtocolError(f"first {datagram.first} is after seq {datagram.seq}")
+            if ahead >= window:
+                raise RemoteProtocolError(
+                    f"seq {datagram.seq} is not within a window of {window} "
+                    f"from first {datagram.first}")
+            jump = self.space.nearest(datagram.first, base) - base
+            if jump > self.max_skip:
+                raise RemoteProtocolError(
+                    f"a skip of {jump} messages is more than a sender abandons "
+                    f"({self.max_skip} at most)")
+            base += max(jump, 0)
+        seq = self.space.nearest(datagram.seq, base)
+        if seq >= base + window:
+            raise RemoteProtocolError(
+                f"message {seq} is beyond the receive window {base}..{base + window - 1}")
+
     def _skip_target(self, datagram: DataDatagram, expected: int) -> int | None:
         """Where an ``S`` datagram tells the receiver to skip to, if ahead of it.
 
@@ -537,7 +613,7 @@ class ArqEngine(Engine):
         if self._skip_proof is None:  # a new gap: the receiver is at least here
             self._skip_from = base_before
         jump = self._send_base - self._skip_from
-        if jump + self.settings.window <= self.space.modulus // 2:
+        if self.can_skip and jump <= self.max_skip:
             self._skip_proof = self._next_seq
             return True
         self._out_of_step = True
