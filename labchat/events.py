@@ -162,6 +162,16 @@ class DatagramRejected(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PeerRestarted(Event):
+    """The partner started afresh (a new session): receive state reset, unfinished resent."""
+
+    name: ClassVar[str] = "peer_restarted"
+    session: str  # the partner's new session identifier
+    previous: str  # the one it replaced
+    resent: int  # this side's unacknowledged messages sent again in the new session
+
+
+@dataclass(frozen=True, kw_only=True)
 class MismatchForced(Event):
     """The next datagram carries a wrong count on purpose (the report's own test)."""
 

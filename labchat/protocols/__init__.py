@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from labchat.protocols.base import Engine
+from labchat.protocols.envelope import envelope_class
 from labchat.protocols.go_back_n import GoBackNEngine
 from labchat.protocols.repaired import RepairedEngine
 from labchat.protocols.report import ReportEngine
@@ -128,6 +129,19 @@ def create_engine(protocol: ProtocolLike, **settings: object) -> Engine:
     return resolve_protocol(protocol)(**settings)
 
 
+def create_enveloped(protocol: ProtocolLike, session: int, secret: bytes | None = None,
+                     settings: Mapping[str, object] | None = None) -> Engine:
+    """``create_engine`` inside the session envelope (see ``envelope``).
+
+    ``session`` is this side's identifier, a random 32-bit number the driver
+    draws (``labchat.udp.peer.new_session``): restarts of the partner are
+    then noticed. With a shared ``secret`` every datagram is authenticated.
+    The report's rung has no envelope (a ``ValueError``).
+    """
+    wrapped = envelope_class(resolve_protocol(protocol))
+    return wrapped(session=session, secret=secret, **(settings or {}))
+
+
 def parse_settings(protocol: ProtocolLike, texts: Mapping[str, str]) -> dict[str, object]:
     """Settings given as text (``{"window": "8"}``) converted through ``protocol``'s declaration."""
     engine = resolve_protocol(protocol)
@@ -137,5 +151,6 @@ def parse_settings(protocol: ProtocolLike, texts: Mapping[str, str]) -> dict[str
 
 
 __all__ = ["PROTOCOLS", "Engine", "ProtocolLike", "SettingError", "StudentEngine",
-           "create_engine", "engine_class", "load_engine_class", "parse_settings",
+           "create_engine", "create_enveloped", "engine_class", "load_engine_class",
+           "parse_settings",
            "protocol_name", "resolve_protocol"]

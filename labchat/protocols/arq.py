@@ -394,8 +394,8 @@ class ArqEngine(Engine):
         self._waiting.append(text)
         self._fill_window(now)
 
-    def unfinished(self) -> int:
-        return len(self._waiting) + sum(1 for _ in self._outstanding())
+    def unfinished_texts(self) -> list[str]:
+        return [pending.text for pending in self._outstanding()] + list(self._waiting)
 
     def queued(self) -> int:
         return len(self._waiting)

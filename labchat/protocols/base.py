@@ -40,6 +40,9 @@ class Engine(ABC):
 
     #: The name used by ``--protocol`` and the lab's protocol chooser.
     protocol: ClassVar[str]
+    #: Whether the rung may run inside the session envelope (``envelope``);
+    #: False keeps a wire exactly as it is (the report's, for its client).
+    enveloped: ClassVar[bool] = True
     #: The rung's settings, declared once (see ``labchat.protocols.settings``).
     Settings: ClassVar[type[EngineSettings]] = EngineSettings
     settings: EngineSettings
@@ -124,7 +127,11 @@ class Engine(ABC):
 
     def unfinished(self) -> int:
         """Messages neither acknowledged nor given up (0 for protocols without ACKs)."""
-        return 0
+        return len(self.unfinished_texts())
+
+    def unfinished_texts(self) -> list[str]:
+        """The texts of the unfinished messages, oldest first (to resend after a restart)."""
+        return []
 
     def queued(self) -> int:
         """Of ``unfinished()``, the messages accepted but not yet transmitted (window full)."""

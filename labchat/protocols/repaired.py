@@ -200,5 +200,5 @@ class RepairedEngine(Engine):
             "resends": self.resends,
         }
 
-    def unfinished(self) -> int:
-        return len(self._unacked)
+    def unfinished_texts(self) -> list[str]:
+        return [message.text for message in self._unacked]

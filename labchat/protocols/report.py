@@ -81,6 +81,7 @@ class ReportEngine(Engine, CountFalsifying):
     """One client of the report: two lists and the resend-everything rule."""
 
     protocol = "report"
+    enveloped = False  # the report's client must read every datagram as it is
 
     def __init__(self, **settings: object) -> None:
         super().__init__(**settings)

@@ -125,8 +125,16 @@ GARBAGE = [b"hi -0", b"hi -0 -0", b"D 0 - hi", b"A 0", b"S 3 1 2 hi",
 
 
 def rejection(protocol: str, payload: bytes) -> str | None:
-    """Why a fresh engine of ``protocol`` rejects ``payload``, or None if it accepts it."""
+    """Why an engine of ``protocol`` rejects ``payload``, or None if it accepts it.
+
+    The engine has sent three messages first, so that the numbers it judges
+    by its state (an ack of a message never sent) are possible, and only what
+    a dissector can judge from the bytes alone is left.
+    """
     engine = create_engine(protocol)
+    for text in ("one", "two", "three"):
+        engine.send_message(text, 0.0)
+    engine.pop_events()
     engine.receive_datagram(payload, 0.0)
     reasons = [e.reason for e in engine.pop_events() if isinstance(e, DatagramRejected)]
     return reasons[0] if reasons else None
