@@ -34,6 +34,7 @@ from pathlib import Path
 
 from labchat.protocols.arq import ArqEngine
 from labchat.protocols.base import Engine
+from labchat.protocols.envelope import Enveloped
 from labchat.protocols.student import StudentEngine
 from labchat.trace import Side, WireRecord
 from labchat.voice import capture_comment
@@ -82,6 +83,8 @@ def describe_interface(engine: Engine | None) -> str:
     its own name.
     """
     words = ["labchat"]
+    if isinstance(engine, Enveloped):
+        engine = engine.inner  # the envelope is recognised by its own bytes
     if engine is not None:
         words.append(f"rung={engine.protocol}")
     if isinstance(engine, StudentEngine):

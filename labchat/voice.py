@@ -49,6 +49,7 @@ from labchat.events import (
     MessageSent,
     MismatchForced,
     OutOfOrderDiscarded,
+    PeerRestarted,
     ResendReceived,
     ResendStarted,
     TimerExpired,
@@ -289,6 +290,16 @@ def _rejected(event: DatagramRejected, who: Speakers) -> Words:
         chat = _("rejected datagram from {source} ({reason}): {preview}",
                  source=who.source, reason=event.reason, preview=preview)
     return Words(_("rejected: {reason}", reason=event.reason), chat=chat, tone="rejected")
+
+
+@_voice(PeerRestarted)
+def _peer_restarted(event: PeerRestarted, who: Speakers) -> Words:
+    return Words(_("the peer restarted (session {session}): resent {n} unacknowledged",
+                   session=event.session, n=event.resent),
+                 chat=ngettext("{peer} restarted: {n} unacknowledged message sent again",
+                               "{peer} restarted: {n} unacknowledged messages sent again",
+                               event.resent, peer=user_text(who.peer)),
+                 tone="note")
 
 
 @_voice(MismatchForced)

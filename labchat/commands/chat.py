@@ -41,8 +41,9 @@ from labchat.events import (
     MessageDelivered,
     ResendReceived,
 )
-from labchat.protocols import create_engine
+from labchat.protocols import Engine, create_engine, create_enveloped
 from labchat.udp.peer import Address, UdpPeer, format_address, parse_address
+from labchat.udp.sessions import new_session, read_secret
 
 COMMANDS_HELP = """\
 what you type:
@@ -88,6 +89,9 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--linger", type=_seconds, default=1.0, metavar="SECONDS",
                         help="at end of input, wait this long for unfinished messages "
                              "(default 1.0)")
+    parser.add_argument("--secret-file", metavar="FILE",
+                        help="authenticate every datagram with the shared secret in FILE "
+                             "(both sides use the same file; not with the report rung)")
     add_setting_flag(parser)
     add_pcap_flag(parser)
     parser.set_defaults(run=run)
@@ -112,11 +116,16 @@ def _seconds(text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        engine = create_engine(args.protocol, **engine_settings(args.protocol, args.setting))
+        settings = engine_settings(args.protocol, args.setting)
     except ValueError as error:
         # A malformed flag, or a setting this engine does not have or refuses.
         print(f"labchat chat: error: bad --setting for {args.protocol.protocol}: {error}",
               file=sys.stderr)
+        return USAGE
+    try:
+        engine = _engine(args.protocol, settings, args.secret_file)
+    except ValueError as error:
+        print(f"labchat chat: error: {error}", file=sys.stderr)
         return USAGE
     _tolerate_bad_text()
     render = _json_line if args.jsonl else HumanView(args.peer_name)
@@ -181,6 +190,22 @@ def _report_interrupted(peer: UdpPeer, printer: Printer) -> None:
     if unacknowledged or queued:
         printer.put(f"* interrupted: {unacknowledged} message(s) sent but not acknowledged, "
                     f"{queued} still queued and never sent")
+
+
+def _engine(engine_class: type[Engine], settings: dict[str, object],
+            secret_file: str | None) -> Engine:
+    """The rung inside the session envelope, so a restarted partner is noticed.
+
+    The report's rung keeps the report's wire (its client must read it), so
+    it runs bare and refuses a secret.
+    """
+    if not engine_class.enveloped:
+        if secret_file is not None:
+            raise ValueError(f"the {engine_class.protocol} rung keeps the report's wire: "
+                             "--secret-file needs a rung from repaired up")
+        return create_engine(engine_class, **settings)
+    secret = None if secret_file is None else read_secret(secret_file)
+    return create_enveloped(engine_class, new_session(), secret, settings)
 
 
 def _report_unfinished(peer: UdpPeer, printer: Printer, linger: float) -> None:

@@ -11,6 +11,9 @@
 --      "wire=arq" for a student's engine that speaks the ARQ rungs' wire;
 --   3. a guess from the datagram itself (ARQ letters, then the repaired
 --      rung's two numbers, then the report's count).
+-- Every rung but the report's may run inside labchat's envelope (sessions and
+-- an optional MAC, labchat/protocols/envelope.py): its fields are shown, then
+-- the rung's datagram inside it. The MAC is shown, not checked (no secret).
 -- Datagrams in a capture labchat wrote are always dissected, so one the rung
 -- would reject shows with an expert warning that says why. In any other
 -- capture the heuristic claims UDP payloads that parse as some rung, and
@@ -47,9 +50,13 @@ local F = {
     sack_left = ProtoField.uint32("labchat.sack.left", "Run held from", base.DEC),
     sack_right = ProtoField.uint32("labchat.sack.right", "Run held up to", base.DEC),
     text = ProtoField.string("labchat.text", "Text", base.UNICODE),
+    session = ProtoField.string("labchat.session", "Envelope: sender's session"),
+    to = ProtoField.string("labchat.to", "Envelope: receiver's session as last heard"),
+    packet = ProtoField.uint64("labchat.packet", "Envelope: packet number", base.DEC),
+    mac = ProtoField.string("labchat.mac", "Envelope: HMAC-SHA256, first 16 bytes"),
 }
 labchat.fields = { F.rung, F.kind, F.type, F.seq, F.ack, F.first, F.count, F.sack,
-    F.sack_left, F.sack_right, F.text }
+    F.sack_left, F.sack_right, F.text, F.session, F.to, F.packet, F.mac }
 
 local E = {
     rejected = ProtoExpert.new("labchat.rejected", "The rung would reject this datagram",
@@ -324,6 +331,27 @@ end
 local PARSERS = { report = parse_report, repaired = parse_repaired }
 for name in pairs(ARQ) do PARSERS[name] = parse_arq end
 
+-- labchat/protocols/envelope.py: "@<from>/<to>[/<n>#<mac>][ <rung's datagram>]"
+-- around every rung but the report's. Returns the envelope's items, where the
+-- rung's datagram starts (0-based, or nil for an announcement), or nil.
+local HEX8 = string.rep("%x", 8)
+local ENVELOPE_ROOM = 1 + 8 + 1 + 8 + 1 + 20 + 1 + 32 + 1 -- envelope.py HEADER_ROOM
+local function parse_envelope(s)
+    local from, to, after = s:match("^@(" .. HEX8 .. ")/(" .. HEX8 .. ")()")
+    if not from then from, to, after = s:match("^@(" .. HEX8 .. ")/(%-)()") end
+    if not from then return nil end
+    local items = { item(F.session, 1, 8, from), item(F.to, 10, #to, to) }
+    local n, mac, signed_end = s:match("^/(%d+)#(" .. string.rep("%x", 32) .. ")()", after)
+    if n then
+        items[#items + 1] = item(F.packet, after, #n, uint64_of(n))
+        items[#items + 1] = item(F.mac, after + #n + 1, 32, mac)
+        after = signed_end
+    end
+    if after > #s then return items, nil end
+    if s:sub(after, after) ~= " " then return nil end
+    return items, after -- 0-based offset of the byte after the space
+end
+
 -- -- which rung ------------------------------------------------------------------------
 
 -- What the capture says about itself: {rung=, seq_bits=, window=} or nil.
@@ -353,7 +381,19 @@ end
 -- -- dissection ------------------------------------------------------------------------
 
 local function dissect(tvb, pinfo, tree, claim_all)
-    local s = tvb:raw()
+    local whole = tvb:raw()
+    local envelope, inner_at = nil, 0
+    if RUNGS[labchat.prefs.rung] ~= "report" then envelope, inner_at = parse_envelope(whole) end
+    if envelope and not inner_at then -- an announcement: a session, nothing inside
+        pinfo.cols.protocol = "LABCHAT"
+        local subtree = tree:add(labchat, tvb())
+        subtree:add(F.kind, "ack")
+        for _, it in ipairs(envelope) do subtree:add(it.field, tvb(it.first, it.length), it.value) end
+        pinfo.cols.info = "session " .. whole:sub(2, 9)
+        return true
+    end
+    inner_at = inner_at or 0
+    local s = whole:sub(inner_at + 1)
     local from_capture = capture_settings()
     local settings = {
         seq_bits = (from_capture and from_capture.seq_bits) or labchat.prefs.seq_bits,
@@ -377,6 +417,9 @@ local function dissect(tvb, pinfo, tree, claim_all)
     pinfo.cols.protocol = "LABCHAT"
     local subtree = tree:add(labchat, tvb())
     subtree:add(F.rung, rung_label or "unknown")
+    for _, it in ipairs(envelope or {}) do
+        subtree:add(it.field, tvb(it.first, it.length), it.value)
+    end
     if guessed then
         subtree:add_proto_expert_info(E.guessed, "Rung guessed: " .. rung_label
             .. " (set labchat.rung to be sure)")
@@ -384,8 +427,9 @@ local function dissect(tvb, pinfo, tree, claim_all)
 
     local reason
     local parsed
-    if #s > MAX_DATAGRAM then
-        reason = "datagram of " .. #s .. " bytes exceeds the " .. MAX_DATAGRAM .. "-byte limit"
+    local limit = MAX_DATAGRAM + (envelope and ENVELOPE_ROOM or 0)
+    if #whole > limit then
+        reason = "datagram of " .. #whole .. " bytes exceeds the " .. limit .. "-byte limit"
     elseif bad_utf8 then
         reason = "not valid UTF-8 at byte " .. bad_utf8
     elseif not parse then
@@ -404,9 +448,9 @@ local function dissect(tvb, pinfo, tree, claim_all)
     subtree:add(F.kind, parsed.kind)
     for _, it in ipairs(parsed.items) do
         if it.note then
-            subtree:add(tvb(it.first, it.length), it.note)
+            subtree:add(tvb(inner_at + it.first, it.length), it.note)
         elseif it.length > 0 then
-            subtree:add(it.field, tvb(it.first, it.length), it.value)
+            subtree:add(it.field, tvb(inner_at + it.first, it.length), it.value)
         else
             subtree:add(it.field, it.value)
         end

@@ -18,7 +18,15 @@ import pytest
 
 from labchat.events import DatagramRejected, MessageSent
 from labchat.pcap import SIMULATED_ADDRESSES, Packet, describe_interface, write_pcapng
-from labchat.protocols import PROTOCOLS, arq, create_engine, repaired, report
+from labchat.protocols import (
+    PROTOCOLS,
+    arq,
+    create_engine,
+    create_enveloped,
+    envelope,
+    repaired,
+    report,
+)
 from labchat.protocols.arq import ArqEngine
 from labchat.protocols.student import StudentEngine
 from labchat.sim.channel import Impairment
@@ -210,3 +218,38 @@ def test_selective_acks_are_decoded_run_by_run(tmp_path: Path) -> None:
         expected.append(("|".join(str(a) for a, _ in runs), "|".join(str(b) for _, b in runs)))
     assert [(p["labchat.sack.left"], p["labchat.sack.right"]) for p in shown] == expected
     assert any(left for left, _ in expected), "the run should hold some selective ACKs"
+
+
+@pytest.mark.parametrize("secret", [None, b"a shared secret, 32 bytes long.."],
+                         ids=["plain", "signed"])
+@pytest.mark.parametrize("protocol", ["repaired", "go-back-n"])
+def test_tshark_shows_the_envelope_and_the_rung_inside_it(
+    protocol: str, secret: bytes | None, tmp_path: Path
+) -> None:
+    a = create_enveloped(protocol, 0x1A2B3C4D, secret)
+    b = create_enveloped(protocol, 0x5E6F7A8B, secret)
+    a.send_message("سلام - hi", 0.0)
+    (hello,) = a.pop_datagrams()
+    b.receive_datagram(hello.payload, 0.0)
+    b.send_message("ok", 0.0)
+    replies = b.pop_datagrams()
+    announcement = create_enveloped(protocol, 0x99, secret)
+    announcement.receive_datagram(replies[0].payload, 0.0)  # meant for a: it answers
+    (announced,) = announcement.pop_datagrams()
+    sent = [hello, *replies, announced]
+    packets = [Packet(i * 0.1, SIMULATED_ADDRESSES["A"], SIMULATED_ADDRESSES["B"], d.payload)
+               for i, d in enumerate(sent)]
+    shown = decode(write_pcapng(tmp_path / "enveloped.pcapng", packets,
+                                description=describe_interface(a)), tmp_path)
+    for packet, datagram in zip(shown, sent, strict=True):
+        header = envelope.parse(datagram.payload)
+        assert packet["labchat.session"] == header.sender
+        assert packet["labchat.to"] == (header.to or "-")
+        assert packet["labchat.mac"] == ("" if header.mac is None else header.mac.hex())
+        assert packet["labchat.packet"] == ("" if header.number is None else str(header.number))
+        assert packet["_ws.col.Info"] == datagram.label
+        assert "would reject" not in packet["_ws.expert.message"]
+    assert shown[0]["labchat.text"] == "سلام - hi"
+    assert shown[0]["labchat.to"] == "-"
+    assert shown[-1]["_ws.col.Info"] == "session 00000099"
+    assert (shown[-1]["labchat.kind"], shown[-1]["labchat.text"]) == ("ack", "")

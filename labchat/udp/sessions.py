@@ -1,0 +1,40 @@
+"""Fresh session identifiers and shared secrets for the envelope (``protocols.envelope``).
+
+The engines hold no randomness and read no files: the drivers draw each
+side's session identifier here, from the operating system's generator, and
+read a shared secret from a file.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from labchat.protocols.envelope import SESSION_BITS
+
+#: A shorter secret is guessable; 16 bytes is HMAC-SHA256's truncated tag length.
+MIN_SECRET_BYTES = 16
+
+
+def new_session() -> int:
+    """A random session identifier: a restarted side draws a different one."""
+    return secrets.randbits(SESSION_BITS)
+
+
+def read_secret(path: str | Path) -> bytes:
+    """The secret in ``path``: its bytes, without a final line break.
+
+    Raises ``ValueError`` in one line if the file cannot be read or holds
+    fewer than ``MIN_SECRET_BYTES`` bytes. Make one with, for example,
+    ``python -c "import secrets; print(secrets.token_hex(16))" > chat.key``.
+    """
+    try:
+        secret = Path(path).read_bytes()
+    except OSError as error:
+        raise ValueError(f"cannot read the secret file {path}: {error.strerror or error}") \
+            from None
+    secret = secret.removesuffix(b"\n").removesuffix(b"\r")
+    if len(secret) < MIN_SECRET_BYTES:
+        raise ValueError(f"the secret in {path} has {len(secret)} bytes; "
+                         f"use at least {MIN_SECRET_BYTES}")
+    return secret
