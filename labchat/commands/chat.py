@@ -41,7 +41,7 @@ from labchat.events import (
     MessageDelivered,
     ResendReceived,
 )
-from labchat.protocols import Engine, create_engine, create_enveloped
+from labchat.protocols import Engine, SettingError, create_engine, create_enveloped
 from labchat.udp.peer import Address, UdpPeer, format_address, parse_address
 from labchat.udp.sessions import new_session, read_secret
 
@@ -124,7 +124,11 @@ def run(args: argparse.Namespace) -> int:
         return USAGE
     try:
         engine = _engine(args.protocol, settings, args.secret_file)
-    except ValueError as error:
+    except SettingError as error:  # settings that refuse each other (window and seq_bits)
+        print(f"labchat chat: error: bad --setting for {args.protocol.protocol}: {error}",
+              file=sys.stderr)
+        return USAGE
+    except ValueError as error:  # the secret file
         print(f"labchat chat: error: {error}", file=sys.stderr)
         return USAGE
     _tolerate_bad_text()

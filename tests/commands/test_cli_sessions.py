@@ -37,6 +37,7 @@ def test_a_partner_killed_and_started_again_is_noticed_and_nothing_it_sends_is_l
         old_b.type("old b")
         old_b.wait_events("delivered")
         a.wait_events("delivered")
+        a.wait_events("acked")  # else "before" is rightly sent to the new b again
         old_b.close()  # killed: no goodbye, its port is free again
         wait_until_udp_unbound(port_b)
         a.type("while b is down")
