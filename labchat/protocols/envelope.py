@@ -204,6 +204,9 @@ class Enveloped(Engine):
     def unfinished(self) -> int:
         return self.inner.unfinished()
 
+    def queued(self) -> int:
+        return self.inner.queued()
+
     def snapshot(self) -> Mapping[str, object]:
         return {**self.inner.snapshot(), "session": self.session,
                 "partner session": self.partner or "-", "partner restarts": self.restarts}

@@ -19,7 +19,7 @@ import pytest
 from labchat.events import DatagramRejected, MessageDelivered, PeerRestarted
 from labchat.protocols import create_engine, create_enveloped
 from labchat.protocols.base import Engine
-from labchat.protocols.envelope import mac_of, parse
+from labchat.protocols.envelope import HEADER_ROOM, mac_of, parse
 from tests.protocols.engine_pair import Pair, assert_exactly_once_in_order
 
 QUICK: dict[str, Any] = {"timeout": 0.25, "max_timeout": 1.0, "max_retries": 3}
@@ -245,3 +245,16 @@ def test_bare_engines_are_untouched_by_the_envelope_module() -> None:
     assert b"@" not in b"".join(
         d.payload for d in (lambda e: (e.send_message("x", 0.0), e.pop_datagrams())[1])(
             create_engine("go-back-n")))
+
+
+def test_the_envelope_answers_for_its_rung_everything_a_driver_asks() -> None:
+    bare = create_engine("go-back-n", window=1)
+    wrapped = create_enveloped("go-back-n", 7, None, {"window": 1})
+    for engine in (bare, wrapped):
+        for text in ("one", "two", "three"):
+            engine.send_message(text, 0.0)
+    asked = ("unfinished", "queued", "unfinished_texts", "next_deadline")
+    assert {name: getattr(wrapped, name)() for name in asked} == {
+        name: getattr(bare, name)() for name in asked}
+    assert {**bare.snapshot()}.items() <= {**wrapped.snapshot()}.items()
+    assert wrapped.max_datagram == bare.max_datagram + HEADER_ROOM
