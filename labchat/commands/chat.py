@@ -200,13 +200,14 @@ def _engine(engine_class: type[Engine], settings: dict[str, object],
             secret_file: str | None) -> Engine:
     """The rung inside the session envelope, so a restarted partner is noticed.
 
-    The report's rung keeps the report's wire (its client must read it), so
-    it runs bare and refuses a secret.
+    The report's rung keeps the report's wire (its client must read it) and
+    a student's engine cannot name what to resend, so those run bare and
+    refuse a secret.
     """
     if not engine_class.enveloped:
         if secret_file is not None:
-            raise ValueError(f"the {engine_class.protocol} rung keeps the report's wire: "
-                             "--secret-file needs a rung from repaired up")
+            raise ValueError(f"the {engine_class.protocol} rung has no envelope: --secret-file "
+                             "needs repaired, stop-and-wait, go-back-n or selective-repeat")
         return create_engine(engine_class, **settings)
     secret = None if secret_file is None else read_secret(secret_file)
     return create_enveloped(engine_class, new_session(), secret, settings)

@@ -111,6 +111,9 @@ class StudentEngine(Engine):
     """
 
     protocol: ClassVar[str] = "student"
+    #: No session envelope: the base class cannot name the unacknowledged
+    #: messages, so after a partner's restart it could not send them again.
+    enveloped: ClassVar[bool] = False
     Settings = StudentSettings
     settings: StudentSettings
 

@@ -90,8 +90,8 @@ def test_with_a_shared_secret_a_forged_datagram_is_rejected_and_shown(tmp_path: 
 @pytest.mark.parametrize(("protocol", "content", "message"), [
     ("go-back-n", None, "cannot read the secret file {key}: No such file or directory"),
     ("go-back-n", "short\n", "the secret in {key} has 5 bytes; use at least 16"),
-    ("report", SECRET, "the report rung keeps the report's wire: --secret-file needs a rung "
-                       "from repaired up"),
+    ("report", SECRET, "the report rung has no envelope: --secret-file needs repaired, "
+                       "stop-and-wait, go-back-n or selective-repeat"),
 ])
 def test_a_bad_secret_file_is_one_line_and_status_2(
     protocol: str, content: str | None, message: str, tmp_path: Path,
