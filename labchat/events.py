@@ -203,6 +203,27 @@ class DatagramReceived(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class StrangerIgnored(Event):
+    """A datagram from an address other than the partner's was not given to the engine."""
+
+    name: ClassVar[str] = "stranger"
+    source: str  # "host:port"
+    size: int
+    preview: str  # the first bytes, decoded leniently, for display
+
+
+@dataclass(frozen=True, kw_only=True)
+class FloodSummarised(Event):
+    """Datagrams from one host, rejected or ignored, counted instead of shown one by one."""
+
+    name: ClassVar[str] = "flood"
+    source: str  # "host:port", or "host (n ports)"
+    what: str  # "rejected" or "stranger"
+    datagrams: int  # not shown one by one since the last summary
+    seconds: float  # from the first of them to the last
+
+
+@dataclass(frozen=True, kw_only=True)
 class TransportFailed(Event):
     """The operating system refused to send or receive; the peer keeps running."""
 

@@ -41,6 +41,7 @@ from labchat.events import (
     DuplicateDiscarded,
     EngineFailed,
     Event,
+    FloodSummarised,
     GapSkipped,
     GaveUp,
     MessageBuffered,
@@ -52,6 +53,7 @@ from labchat.events import (
     PeerRestarted,
     ResendReceived,
     ResendStarted,
+    StrangerIgnored,
     TimerExpired,
     TransportFailed,
 )
@@ -300,6 +302,28 @@ def _peer_restarted(event: PeerRestarted, who: Speakers) -> Words:
                                "{peer} restarted: {n} unacknowledged messages sent again",
                                event.resent, peer=user_text(who.peer)),
                  tone="note")
+
+
+@_voice(StrangerIgnored)
+def _stranger(event: StrangerIgnored, who: Speakers) -> Words:
+    return Words(_("ignored a datagram from {source}: not the peer", source=event.source),
+                 chat=_("ignored a datagram from {source}, which is not {peer}: {preview}",
+                        source=event.source, peer=user_text(who.peer),
+                        preview=user_text(event.preview)),
+                 tone="rejected")
+
+
+@_voice(FloodSummarised)
+def _flood(event: FloodSummarised, who: Speakers) -> Words:
+    if event.what == "rejected":
+        said = ngettext("rejected {n} more datagram from {source} in {seconds} s",
+                        "rejected {n} more datagrams from {source} in {seconds} s",
+                        event.datagrams, source=event.source, seconds=f"{event.seconds:g}")
+    else:
+        said = ngettext("ignored {n} more datagram from {source} in {seconds} s",
+                        "ignored {n} more datagrams from {source} in {seconds} s",
+                        event.datagrams, source=event.source, seconds=f"{event.seconds:g}")
+    return Words(said, chat=said, tone="rejected")
 
 
 @_voice(MismatchForced)

@@ -42,7 +42,7 @@ from labchat.events import (
     ResendReceived,
 )
 from labchat.protocols import Engine, SettingError, create_engine, create_enveloped
-from labchat.udp.peer import Address, UdpPeer, format_address, parse_address
+from labchat.udp.peer import KEEP, Address, UdpPeer, format_address, parse_address
 from labchat.udp.sessions import new_session, read_secret
 
 COMMANDS_HELP = """\
@@ -141,7 +141,9 @@ def run(args: argparse.Namespace) -> int:
             printer = stack.enter_context(Printer(render))
             try:
                 peer = stack.enter_context(
-                    UdpPeer(engine, peer=args.peer, bind=args.listen, name=args.name))
+                    # A capture needs every datagram; otherwise memory stays bounded.
+                    UdpPeer(engine, peer=args.peer, bind=args.listen, name=args.name,
+                            keep=None if args.pcap else KEEP))
             except OSError as error:
                 reason = error.strerror or str(error)
                 print(f"labchat chat: error: cannot listen on {format_address(args.listen)}: "

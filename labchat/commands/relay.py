@@ -18,7 +18,6 @@ import selectors
 import signal
 import sys
 import threading
-from collections import Counter
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -35,7 +34,7 @@ from labchat.udp.peer import (
     parse_address,
     wall_clock_offset,
 )
-from labchat.udp.relay import UdpRelay
+from labchat.udp.relay import KEEP, UdpRelay
 
 #: How often the main thread looks for end of input, a signal and new decisions.
 TICK = 0.1
@@ -90,13 +89,16 @@ def run(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGTERM, on_signal)
     try:
+        # A capture needs every record, whole; otherwise memory stays bounded.
+        keep = None if args.pcap else KEEP
         with UdpRelay(args.a, args.b, listen_a=args.listen_a, listen_b=args.listen_b,
-                      model=ImpairmentModel(impairment, seed=args.seed)) as relay:
+                      model=ImpairmentModel(impairment, seed=args.seed, keep=keep),
+                      keep=keep, keep_payloads=args.pcap is not None) as relay:
             print(f"relay: A sends to {format_address(relay.listen_a_address)}, "
                   f"B sends to {format_address(relay.listen_b_address)}",
                   file=sys.stderr, flush=True)
             logged = _serve(relay, stop, jsonl=args.jsonl)
-            fates = Counter(record.fate for record in relay.records())
+            fates = relay.fates
         print(f"relay: {logged} datagrams decided, {fates['delivered']} forwarded, "
               f"{fates['dropped']} dropped", file=sys.stderr)
         return save_capture("relay", lambda path: _save_pcap(relay, args, path), args.pcap)
@@ -134,13 +136,17 @@ def _serve(relay: UdpRelay, stop: threading.Event, *, jsonl: bool) -> int:
             for _key, _ in selector.select(TICK):
                 if not os.read(sys.stdin.fileno(), 4096):
                     stop.set()
-            decisions = relay.decisions()
-            if jsonl:
-                for decision in decisions[logged:]:
-                    print(json.dumps(decision.to_dict()), flush=True)
-            logged = len(decisions)
-        decisions = relay.decisions()
-        if jsonl:
-            for decision in decisions[logged:]:
-                print(json.dumps(decision.to_dict()), flush=True)
-        return len(decisions)
+            logged = _log_new(relay, logged, jsonl=jsonl)
+        return _log_new(relay, logged, jsonl=jsonl)
+
+
+def _log_new(relay: UdpRelay, logged: int, *, jsonl: bool) -> int:
+    """Print the decisions made since the first ``logged``; returns how many there are now.
+
+    The relay keeps the newest decisions only, thousands more than one tick makes.
+    """
+    decided = relay.decided()
+    if jsonl and decided > logged:
+        for decision in relay.decisions()[-(decided - logged):]:
+            print(json.dumps(decision.to_dict()), flush=True)
+    return decided

@@ -43,6 +43,9 @@ class Engine(ABC):
     #: Whether the rung may run inside the session envelope (``envelope``);
     #: False keeps a wire exactly as it is (the report's, for its client).
     enveloped: ClassVar[bool] = True
+    #: Whether the partner may send from any port of its host (the report's
+    #: client resends from a fresh socket); a driver hears only the partner.
+    partner_changes_port: ClassVar[bool] = False
     #: The rung's settings, declared once (see ``labchat.protocols.settings``).
     Settings: ClassVar[type[EngineSettings]] = EngineSettings
     settings: EngineSettings

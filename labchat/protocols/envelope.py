@@ -51,6 +51,12 @@ marks are refused; a packet number seen before, or older than
 sliding bitmap of IPsec, RFC 4303 section 3.4.3). 128 bits of MAC are the
 truncation RFC 4868 and TLS 1.2 use for HMAC-SHA256 (128 and 96 bits).
 
+A partner without the envelope (a student's engine, an older labchat)
+speaks the bare rung. Without a secret, the first bare datagram the rung
+accepts switches this side to the bare rung too, for good: the two then talk
+as before, and restarts go unnoticed (a ``bare partner`` in the snapshot).
+With a secret a bare datagram is rejected like any unsigned one.
+
 What the envelope does not do: it does not hide the text (no encryption);
 it cannot stop an on-path attacker from dropping, delaying or reordering
 datagrams (the rung's timers and give-ups handle those visibly); without a
@@ -178,6 +184,7 @@ class Enveloped(Engine):
         self._replay = ReplayWindow()
         self._numbered = 0  # packet numbers used by this session
         self.restarts = 0
+        self.bare_partner = False  # the partner speaks the bare rung: so do we
 
     # -- the rung's interface, forwarded ---------------------------------------------
 
@@ -209,7 +216,8 @@ class Enveloped(Engine):
 
     def snapshot(self) -> Mapping[str, object]:
         return {**self.inner.snapshot(), "session": self.session,
-                "partner session": self.partner or "-", "partner restarts": self.restarts}
+                "partner session": self.partner or "-", "partner restarts": self.restarts,
+                "bare partner": self.bare_partner}
 
     @classmethod
     def _describe(cls, payload: bytes) -> Outgoing:
@@ -222,6 +230,9 @@ class Enveloped(Engine):
     # -- receiving -------------------------------------------------------------------
 
     def _handle_datagram(self, data: bytes, now: float) -> None:
+        if self.secret is None and not data.startswith(b"@"):
+            self._bare(data, now)
+            return
         header = parse(data)
         self._authenticate(header)
         if header.sender in self._retired:
@@ -238,6 +249,17 @@ class Enveloped(Engine):
             self._replay.accept(header.number)
         if header.inner is not None:
             self.inner.receive_datagram(header.inner, now)
+        self._drain()
+
+    def _bare(self, data: bytes, now: float) -> None:
+        """A datagram without an envelope: the rung's to judge; if it accepts, go bare."""
+        self._drain()
+        self.inner.receive_datagram(data, now)
+        events = self.inner.pop_events()
+        if not any(isinstance(event, DatagramRejected) for event in events):
+            self.bare_partner = True
+        for event in events:
+            self._emit(event)
         self._drain()
 
     def _authenticate(self, header: Header) -> None:
@@ -289,6 +311,10 @@ class Enveloped(Engine):
             self._send(datagram)
 
     def _send(self, datagram: Outgoing) -> None:
+        if self.bare_partner:
+            if datagram.payload:  # an announcement means nothing to a bare partner
+                self._queue(datagram)
+            return
         head = f"@{self.session}/{self.partner or '-'}".encode("ascii")
         inner = b" " + datagram.payload if datagram.payload else b""
         if self.secret is not None:

@@ -82,6 +82,7 @@ class ReportEngine(Engine, CountFalsifying):
 
     protocol = "report"
     enveloped = False  # the report's client must read every datagram as it is
+    partner_changes_port = True  # the report's client resends from a new socket each time
 
     def __init__(self, **settings: object) -> None:
         super().__init__(**settings)

@@ -125,9 +125,12 @@ class ImpairmentModel:
         *,
         seed: int = 0,
         record: bool = True,
+        keep: int | None = None,
     ) -> None:
         """``b_to_a=None`` means the same as ``a_to_b``; ``record=False`` keeps no
-        ``decisions`` list (long simulations that only want counts)."""
+        ``decisions`` list (long simulations that only want counts); ``keep`` keeps
+        only the newest decisions, between ``keep`` and twice as many (a relay that
+        runs for hours), None all of them."""
         self._impairments: dict[Direction, Impairment] = {
             "A->B": a_to_b,
             "B->A": a_to_b if b_to_a is None else b_to_a,
@@ -135,6 +138,7 @@ class ImpairmentModel:
         self._perfect = self._all_perfect()
         self.seed = seed
         self.record = record
+        self.keep = keep
         self.decisions: list[Decision] = []
         self._random = random.Random(seed)
         self._counts: dict[Direction, int] = dict.fromkeys(DIRECTIONS, 0)
@@ -226,6 +230,8 @@ class ImpairmentModel:
                 decision = replace(decision, delays=tuple(leaving + d for d in decision.delays))
         if self.record:
             self.decisions.append(decision)
+            if self.keep is not None and len(self.decisions) >= 2 * self.keep:
+                del self.decisions[:-self.keep]  # amortised: once per ``keep`` decisions
         return decision
 
     def _decide(

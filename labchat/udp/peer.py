@@ -18,6 +18,21 @@ datagram it receives from the log, so ``DatagramReceived.record`` and the
 Without a log (a peer talking to another process) received datagrams have no
 known record.
 
+Only the partner is heard: a datagram from any other address is not given
+to the engine but shown as a ``stranger`` event (source included). The
+partner is ``peer_address``, host and port, except on a rung whose partner
+resends from fresh ports (``Engine.partner_changes_port``: the report's own
+client opens a new socket for each resend), where any port of the partner's
+host is the partner. ``accept_from_anyone=True`` turns the check off, to show
+the attack it stops. Floods are summarised (``labchat.udp.noise``): the first
+few rejected or stranger datagrams of a burst from one host are events, the
+rest one ``flood`` event with the count (their arrivals are not shown either;
+``received`` counts every datagram from the partner).
+
+Memory is bounded: ``history`` and ``captured`` keep the last ``keep`` items
+(``keep=None`` keeps everything, for a notebook that wants it all), and
+``count(name)`` still counts every event ever published.
+
 Subscribers are called with the lock held, from whichever thread produced the
 event: keep them short, and never make them wait for another peer.
 
@@ -37,7 +52,7 @@ import itertools
 import selectors
 import socket
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -46,14 +61,18 @@ from typing import TypeAlias
 
 from labchat.events import (
     DatagramReceived,
+    DatagramRejected,
     DatagramSent,
     EngineFailed,
     Event,
+    StrangerIgnored,
     TransportFailed,
+    preview_of,
 )
 from labchat.pcap import Packet, describe_interface, write_pcapng
 from labchat.protocols.base import Engine
 from labchat.protocols.mismatch import force_mismatch
+from labchat.udp.noise import NoiseLimiter
 from labchat.udp.wirelog import SentDatagram, WireLog
 from labchat.udp.worker import POLL_INTERVAL, Worker
 
@@ -62,6 +81,8 @@ Address: TypeAlias = tuple[str, int]
 #: Larger than any limit an engine enforces, so an oversized datagram is
 #: seen whole and rejected visibly instead of being cut by the kernel.
 RECEIVE_BUFFER = 65535
+#: Events and captured datagrams a peer keeps by default (the newest).
+KEEP = 10_000
 #: The most datagrams one wake-up reads before it looks at timers and the stop flag.
 MAX_BATCH = 256
 #: What the kernel charges a small datagram in a socket buffer, its bookkeeping
@@ -110,16 +131,24 @@ class UdpPeer(Worker[Event]):
         name: str = "peer",
         clock: Callable[[], float] = time.monotonic,
         wire_log: WireLog | None = None,
+        accept_from_anyone: bool = False,
+        keep: int | None = KEEP,
     ) -> None:
-        """``wire_log``: shared with the relay (and the other peer) of one process."""
+        """``wire_log``: shared with the relay (and the other peer) of one process;
+        ``accept_from_anyone``: give the engine datagrams from any address (to show
+        the attack); ``keep``: how many events and datagrams to remember (None: all)."""
         self.engine = engine
         self._wire_log = wire_log
         # Record ids: the shared log's when there is one, so they are unique in the lab.
         self._next_id = wire_log.next_id if wire_log is not None else itertools.count().__next__
         super().__init__(name)
         self.peer_address = peer
-        self.history: list[Event] = []
-        self.captured: list[Packet] = []  # every datagram that crossed the socket
+        self.accept_from_anyone = accept_from_anyone
+        self._partner = None if peer is None else _numeric_or_same(peer)
+        self.history: deque[Event] = deque(maxlen=keep)
+        self.captured: deque[Packet] = deque(maxlen=keep)  # datagrams that crossed the socket
+        self._noise = NoiseLimiter()
+        self.received = 0  # datagrams from the partner given to the engine, shown or not
         self._clock = clock
         self._counts: Counter[str] = Counter()  # events published so far, by name
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -140,9 +169,11 @@ class UdpPeer(Worker[Event]):
     # -- the user's side (any thread) ---------------------------------------------
 
     def connect(self, peer: Address) -> None:
-        """Send to ``peer`` from now on."""
+        """Send to ``peer`` from now on, and hear only it."""
+        partner = _numeric_or_same(peer)
         with self._lock:
             self.peer_address = peer
+            self._partner = partner
 
     def send(self, text: str) -> None:
         """Send a chat message; local errors (too long, closed) are raised here."""
@@ -238,18 +269,42 @@ class UdpPeer(Worker[Event]):
                     with self._guard(now):
                         self.captured.append(Packet(now, source, self.address, data,
                                                     f"received by {self.name}", outbound=False))
-                        record = self._claim(source, data)
-                        self._publish(DatagramReceived(at=now, size=len(data),
-                                                       source=format_address(source),
-                                                       record=record))
-                        self.engine.receive_datagram(data, now)
-                        self._flush(cause=record)
+                        self._arrived(data, source, now)
                 with self._guard(now):
+                    for summary in self._noise.due(now):
+                        self._publish(summary)
                     deadline = self.engine.next_deadline()
                     if deadline is not None and deadline <= now:
                         self.engine.handle_timer(now)
                     self._flush()
                 self._wake()  # once per wake-up, however much happened
+
+    def _arrived(self, data: bytes, source: Address, now: float) -> None:
+        if not self._from_partner(source):
+            if self._noise.admit(source, "stranger", now):
+                self._publish(StrangerIgnored(at=now, source=format_address(source),
+                                              size=len(data), preview=preview_of(data)))
+            return
+        record = self._claim(source, data)
+        self.received += 1
+        self.engine.receive_datagram(data, now)
+        events = self.engine.pop_events()
+        if (any(isinstance(event, DatagramRejected) for event in events)
+                and not self._noise.admit(source, "rejected", now)):
+            # Part of a flood: counted in its summary, not shown (nor its arrival).
+            events = [event for event in events if not isinstance(event, DatagramRejected)]
+        else:
+            self._publish(DatagramReceived(at=now, size=len(data),
+                                           source=format_address(source), record=record))
+        self._flush(cause=record, events=events)
+
+    def _from_partner(self, source: Address) -> bool:
+        if self.accept_from_anyone:
+            return True
+        if self._partner is None:
+            return False  # nobody is the partner yet
+        host, port = self._partner
+        return source[0] == host and (source[1] == port or self.engine.partner_changes_port)
 
     def _receive(self, wait: float) -> list[tuple[bytes, Address]]:
         """Every datagram waiting (up to ``MAX_BATCH``), after waiting up to ``wait`` for one."""
@@ -300,9 +355,10 @@ class UdpPeer(Worker[Event]):
         if self._closed:
             raise RuntimeError(f"peer {self.name} is closed")
 
-    def _flush(self, cause: int | None = None) -> None:
-        """Publish the engine's events and send its datagrams; ``cause``: the arrival handled."""
-        for event in self.engine.pop_events():
+    def _flush(self, cause: int | None = None, events: list[Event] | None = None) -> None:
+        """Publish the engine's events (or ``events``, taken from it already) and send
+        its datagrams; ``cause``: the arrival handled."""
+        for event in self.engine.pop_events() if events is None else events:
             self._publish(event if cause is None else replace(event, cause=cause))
         for datagram in self.engine.pop_datagrams():
             now = self._clock()
@@ -330,6 +386,14 @@ class UdpPeer(Worker[Event]):
         self.history.append(event)
         self._counts[event.name] += 1
         self._pass_on(event)  # the step that published it wakes the waiters, once
+
+
+def _numeric_or_same(address: Address) -> Address:
+    """``address`` as the socket reports sources (an IPv4 literal), if it resolves."""
+    try:
+        return numeric_address(address)
+    except OSError:
+        return address
 
 
 def _fit_receive_buffer(sock: socket.socket, engine: Engine) -> int:

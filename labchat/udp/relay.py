@@ -26,8 +26,20 @@ Records: ``sent_at`` is when the relay received the datagram, ``fate``
 becomes "delivered" when the relay sent it on (``arrived_at`` is that time;
 the relay cannot see the peer's socket), or "dropped" with the cause.
 
-The relay does not check who sent a datagram: anything arriving on
-``listen_a`` is forwarded to ``b``, as a plain middlebox would.
+Only its two peers are heard: a datagram reaching ``listen_a`` from anywhere
+but ``a`` (host and port) is not forwarded, and likewise for ``b``, so a
+stranger cannot speak through the relay with the relay's address as its
+mask. ``any_port=True`` accepts any port of the peer's host (the report's
+own client resends from a fresh socket each time), ``accept_from_anyone=True``
+forwards everything, as a plain middlebox would. Strangers are counted in
+``strangers`` and floods summarised in ``errors`` (``labchat.udp.noise``).
+
+Memory is bounded: ``wire`` keeps at least the last ``keep`` records (between
+``keep`` and twice as many; ``keep=None`` keeps all), the model's decisions
+likewise, ``errors`` the last ``KEEP_ERRORS`` (or up to twice as many), and once a datagram has gone
+on (or is dropped) its record keeps only the first ``STORED_BYTES`` of it
+unless ``keep_payloads`` (a capture needs them whole): a 65,507-byte datagram
+costs the relay 65,507 bytes only while it waits to be sent.
 """
 
 from __future__ import annotations
@@ -37,6 +49,7 @@ import itertools
 import selectors
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -44,9 +57,18 @@ from labchat.events import preview_of
 from labchat.protocols.base import Outgoing
 from labchat.sim.channel import Decision, Direction, Impairment, ImpairmentModel
 from labchat.trace import Fate, Side, WireRecord
+from labchat.udp.noise import NoiseLimiter
 from labchat.udp.peer import RECEIVE_BUFFER, Address, format_address
 from labchat.udp.wirelog import SentDatagram, WireLog
 from labchat.udp.worker import POLL_INTERVAL, Worker
+
+#: Records (and decisions) kept at least, by default.
+KEEP = 10_000
+#: Errors kept (the newest).
+KEEP_ERRORS = 1_000
+#: Bytes of a forwarded datagram its record keeps: every labchat datagram
+#: (1024 bytes and the envelope's header) fits whole.
+STORED_BYTES = 1100
 
 
 def describe_bytes(payload: bytes) -> Outgoing:
@@ -69,13 +91,24 @@ class UdpRelay(Worker[WireRecord]):
         clock: Callable[[], float] = time.monotonic,
         name: str = "relay",
         wire_log: WireLog | None = None,
+        accept_from_anyone: bool = False,
+        any_port: bool = False,
+        keep: int | None = KEEP,
+        keep_payloads: bool = False,
     ) -> None:
         self.a = a
         self.b = b
         super().__init__(name)
         self.model = model if model is not None else ImpairmentModel()
+        self.accept_from_anyone = accept_from_anyone
+        self.any_port = any_port
+        self.keep = keep
+        self.keep_payloads = keep_payloads
         self.wire: list[WireRecord] = []
-        self.errors: list[str] = []  # operating-system errors, oldest first
+        self.errors: list[str] = []  # oldest first, the newest KEEP_ERRORS or more
+        self.fates: Counter[str] = Counter()  # every record's final fate, kept or not
+        self.strangers = 0  # datagrams not forwarded: not from the peer of their socket
+        self._noise = NoiseLimiter()
         self._describe = describe if describe is not None else describe_bytes
         self._wire_log = wire_log
         self._next_id = wire_log.next_id if wire_log is not None else itertools.count().__next__
@@ -131,9 +164,14 @@ class UdpRelay(Worker[WireRecord]):
             self.model.set_impairment(direction, impairment)
 
     def decisions(self) -> list[Decision]:
-        """A copy of every decision the model has made so far."""
+        """A copy of the decisions the model has kept (see ``decided``)."""
         with self._lock:
             return self.model.recorded()
+
+    def decided(self) -> int:
+        """How many decisions the model has made, kept or not."""
+        with self._lock:
+            return self.model.count("A->B") + self.model.count("B->A")
 
     def records(self) -> list[WireRecord]:
         """A snapshot of ``wire`` (safe while the relay thread works)."""
@@ -187,6 +225,10 @@ class UdpRelay(Worker[WireRecord]):
                 for key, _ in ready:
                     self._receive(key.data)
                 self._send_due()
+                with self._lock:
+                    for summary in self._noise.due(self._clock()):
+                        self._error(f"ignored {summary.datagrams:,} more datagrams from "
+                                    f"{summary.source} in {summary.seconds:g} s")
             except Exception as error:  # a labchat bug (or a broken describe): keep relaying
                 self._error(f"relay error: {error!r}")
 
@@ -200,7 +242,24 @@ class UdpRelay(Worker[WireRecord]):
             except OSError as error:
                 self._error(f"receive on the {side} side failed: {error}")
                 return
-            self._forward(side, payload, (source[0], source[1]))
+            sender = (source[0], source[1])
+            if self._from_peer(side, sender):
+                self._forward(side, payload, sender)
+            else:
+                self._stranger(side, sender)
+
+    def _from_peer(self, side: Side, source: Address) -> bool:
+        if self.accept_from_anyone:
+            return True
+        host, port = self.a if side == "A" else self.b
+        return source[0] == host and (source[1] == port or self.any_port)
+
+    def _stranger(self, side: Side, source: Address) -> None:
+        with self._lock:
+            self.strangers += 1
+            if self._noise.admit(source, "stranger", self._clock()):
+                self._error(f"ignored a datagram from {format_address(source)} on the {side} "
+                            "side: not that side's peer")
 
     def _sender_record(self, side: Side, payload: bytes, source: Address,
                        now: float) -> tuple[WireRecord, list[WireRecord]]:
@@ -271,14 +330,34 @@ class UdpRelay(Worker[WireRecord]):
     def _add(self, record: WireRecord) -> int:
         self._index[record.id] = len(self.wire)
         self.wire.append(record)
+        if record.fate != "in_flight":
+            self.fates[record.fate] += 1
         self._publish(record)
+        self._forget_old()
         return record.id
+
+    def _forget_old(self) -> None:
+        """Keep between ``keep`` and ``2 * keep`` records, never one still waiting to go."""
+        if self.keep is None or len(self.wire) < 2 * self.keep:
+            return
+        waiting = {record_id for _, _, record_id in self._due}
+        cut = len(self.wire) - self.keep
+        for position in range(cut):
+            if self.wire[position].id in waiting:
+                cut = position
+                break
+        del self.wire[:cut]
+        self._index = {record.id: position for position, record in enumerate(self.wire)}
 
     def _get(self, record_id: int) -> WireRecord:
         return self.wire[self._index[record_id]]
 
     def _update(self, record_id: int, **changes: object) -> None:
         record = replace(self._get(record_id), **changes)  # type: ignore[arg-type]
+        if "fate" in changes:
+            self.fates[record.fate] += 1
+            if not self.keep_payloads:  # it has gone (or never will): a label's worth is enough
+                record = replace(record, payload=record.payload[:STORED_BYTES])
         self.wire[self._index[record_id]] = record
         self._publish(record)
 
@@ -288,6 +367,8 @@ class UdpRelay(Worker[WireRecord]):
     def _error(self, message: str) -> None:
         with self._lock:
             self.errors.append(message)
+            if len(self.errors) >= 2 * KEEP_ERRORS:
+                del self.errors[:-KEEP_ERRORS]
             self._changed.notify_all()
 
 

@@ -258,3 +258,26 @@ def test_the_envelope_answers_for_its_rung_everything_a_driver_asks() -> None:
         name: getattr(bare, name)() for name in asked}
     assert {**bare.snapshot()}.items() <= {**wrapped.snapshot()}.items()
     assert wrapped.max_datagram == bare.max_datagram + HEADER_ROOM
+
+
+def test_a_partner_without_the_envelope_is_answered_bare() -> None:
+    # A student's engine speaks the bare rung: once it is heard, so do we.
+    made = iter([create_engine("go-back-n"), create_enveloped("go-back-n", 7)])
+    p = Pair(lambda: next(made))
+    p.inject("b", b"garbage, not a datagram")  # rejected: it does not switch b to bare
+    assert p.engines["b"].snapshot()["bare partner"] is False
+    p.send("a", "from a bare engine")
+    p.send("b", "hello")
+    p.settle()
+    assert p.delivered("b") == ["from a bare engine"]
+    assert p.delivered("a") == ["hello"]
+    assert p.engines["b"].snapshot()["bare partner"] is True
+    assert len(p.of("b", DatagramRejected)) == 1
+
+
+def test_with_a_secret_a_bare_datagram_is_rejected() -> None:
+    engine = create_enveloped("go-back-n", 7, SECRET)
+    engine.receive_datagram(b"D 0 - FORGED", 0.0)
+    (event,) = engine.pop_events()
+    assert isinstance(event, DatagramRejected)
+    assert event.reason == "expected an envelope '@<session>/<session> ...'"
