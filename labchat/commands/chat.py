@@ -89,6 +89,9 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--linger", type=_seconds, default=1.0, metavar="SECONDS",
                         help="at end of input, wait this long for unfinished messages "
                              "(default 1.0)")
+    parser.add_argument("--accept-from-anyone", action="store_true",
+                        help="give the protocol datagrams from any address, not only the "
+                             "peer's (to show the attack this stops)")
     parser.add_argument("--secret-file", metavar="FILE",
                         help="authenticate every datagram with the shared secret in FILE "
                              "(both sides use the same file; not with the report rung)")
@@ -143,7 +146,8 @@ def run(args: argparse.Namespace) -> int:
                 peer = stack.enter_context(
                     # A capture needs every datagram; otherwise memory stays bounded.
                     UdpPeer(engine, peer=args.peer, bind=args.listen, name=args.name,
-                            keep=None if args.pcap else KEEP))
+                            keep=None if args.pcap else KEEP,
+                            accept_from_anyone=args.accept_from_anyone))
             except OSError as error:
                 reason = error.strerror or str(error)
                 print(f"labchat chat: error: cannot listen on {format_address(args.listen)}: "

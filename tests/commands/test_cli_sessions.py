@@ -66,7 +66,8 @@ def test_with_a_shared_secret_a_forged_datagram_is_rejected_and_shown(tmp_path: 
     flags = ("--jsonl", "--protocol", "go-back-n", "--secret-file", str(key))
     with children() as started, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as forger:
         a = LabchatChat("A", port_a, port_b, *flags)
-        b = LabchatChat("B", port_b, port_a, *flags)
+        # Hearing anyone stands in for a forger who can send from A's address.
+        b = LabchatChat("B", port_b, port_a, *flags, "--accept-from-anyone")
         started += [a, b]
         for chat in (a, b):
             chat.wait_events("listening")
@@ -105,3 +106,20 @@ def test_a_bad_secret_file_is_one_line_and_status_2(
     out, err = capsys.readouterr()
     assert (status, out) == (2, "")
     assert err.splitlines() == [f"labchat chat: error: {message.format(key=key)}"]
+
+
+def test_a_stranger_is_shown_with_its_source_and_not_as_the_peer() -> None:
+    port_a, port_b = free_udp_port(), free_udp_port()
+    with children() as started, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as stranger:
+        stranger.bind(("127.0.0.1", 0))
+        b = LabchatChat("B", port_b, port_a, "--jsonl", "--protocol", "go-back-n")
+        started.append(b)
+        b.wait_events("listening")
+        stranger.sendto(b"D 0 - FORGED", ("127.0.0.1", port_b))
+        (event,) = b.wait_events("stranger")
+        assert event["source"] == f"127.0.0.1:{stranger.getsockname()[1]}"
+        assert event["preview"] == "D 0 - FORGED"
+        b.end_input()
+        assert exited(b, 10) == 0, b.transcript()
+        assert b.events("delivered") == []
+    wait_until_udp_unbound(port_b)
