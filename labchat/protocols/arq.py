@@ -77,7 +77,8 @@ What a genuine peer never sends (checked before anything changes, so a
 forgery is a ``rejected`` event and nothing else): an ack naming a message
 this side has not sent yet, data beyond the receive window (both sides use
 the same window), a skip mark whose datagram lies beyond a window from its
-``<first>``, or a skip longer than ``max_skip``. A forgery that *is*
+``<first>``, or a skip longer than ``max_skip`` and the window then in
+flight (Selective Repeat may give up acknowledged messages after the gap). A forgery that *is*
 possible (the expected number, an ack for a message in flight) cannot be told
 from the peer without a shared secret: see ``labchat.protocols.envelope``.
 
@@ -550,11 +551,14 @@ class ArqEngine(Engine):
                 raise RemoteProtocolError(
                     f"seq {datagram.seq} is not within a window of {window} "
                     f"from first {datagram.first}")
+            # The sender's jump was at most max_skip when it gave up; messages
+            # then in flight (at most a window) may be abandoned after it.
+            longest = self.max_skip + window
             jump = self.space.nearest(datagram.first, base) - base
-            if jump > self.max_skip:
+            if jump > longest:
                 raise RemoteProtocolError(
                     f"a skip of {jump} messages is more than a sender abandons "
-                    f"({self.max_skip} at most)")
+                    f"({longest} at most)")
             base += max(jump, 0)
         seq = self.space.nearest(datagram.seq, base)
         if seq >= base + window:
