@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # JupyterLab refuses to run as root unless told; add the flag only then.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab app test test-quick lint browser-deps tshark-deps bench pot
+.PHONY: lab app test test-quick lint browser-deps tshark-deps bench pot soak
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -84,3 +84,8 @@ pot:
 	xgettext --language=Python --from-code=UTF-8 --keyword=_ --keyword=N_ \
 	  --keyword=ngettext:1,2 --add-comments --package-name=labchat \
 	  --output=labchat/locale/labchat.pot labchat/voice.py
+
+# Long runs over real UDP (minutes): 20,000 messages each way through a bad
+# relay, and a 20-second garbage flood at a chat; prints the README's figures.
+soak: $(VENV)/.installed-test
+	$(BIN)/python -m tests.soak

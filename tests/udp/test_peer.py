@@ -98,7 +98,7 @@ def test_a_thousand_garbage_datagrams_then_a_real_message(pair: tuple[UdpPeer, U
             for payload in garbage[start:start + 100]:
                 attacker.sendto(payload, b.address)
             received = start + 100
-            assert b.wait_for(lambda: b.count("datagram_received") >= received)  # noqa: B023
+            assert b.wait_for(lambda: b.received >= received)  # noqa: B023
     a.send("still there?")
     assert b.wait_for_events("delivered", 1 + len(garbage) - expected_rejects)
     assert texts(b, "delivered")[-1] == "still there?"
@@ -106,7 +106,6 @@ def test_a_thousand_garbage_datagrams_then_a_real_message(pair: tuple[UdpPeer, U
     assert b.wait_for_events("flood")
     floods = [e.to_dict() for e in b.events("flood")]
     assert len(b.events("rejected")) + sum(f["datagrams"] for f in floods) == expected_rejects
-    assert len(b.events("rejected")) < 10
     assert {f["what"] for f in floods} == {"rejected"}
     assert b.events("engine_error") == []
 

@@ -1,0 +1,245 @@
+"""Soak and flood: long runs over real UDP that must stay exact and bounded.
+
+``make soak`` runs the full size and prints the figures the README quotes:
+
+* **relay soak**: two peers (in the chat's session envelope) exchange
+  ``--messages`` messages each way through a relay that loses 10%,
+  duplicates 5% and reorders 5%, on Selective Repeat (window 256) and
+  Go-Back-N (window 64), timeouts from 50 ms. Every message must arrive exactly once, in order,
+  and nothing may be given up; the process's resident memory (RSS) is read
+  as the run goes and its growth printed.
+* **flood**: a ``labchat chat`` process talks to another while a third
+  socket sprays garbage at it as fast as it can for ``--flood-seconds``
+  (from a stranger's port, and, with ``--accept-from-anyone``, straight into
+  the engine). The conversation must go on, the chat must print a handful of
+  lines instead of one per datagram, and its RSS must stay bounded.
+
+Each check raises ``SoakFailed`` with what went wrong; ``tests/udp/test_soak.py``
+runs the same functions at a size fit for ``make test``. Run in full with
+``make soak`` (``python -m tests.soak``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from labchat.events import Event, GaveUp, MessageDelivered
+from labchat.protocols import create_enveloped
+from labchat.sim.channel import Impairment, ImpairmentModel
+from labchat.udp.peer import UdpPeer
+from labchat.udp.relay import UdpRelay
+from labchat.udp.sessions import new_session
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+BAD_NETWORK = Impairment(loss=0.1, duplicate=0.05, reorder=0.05, delay=0.002, jitter=0.001)
+#: Large windows, and a timeout fit for loopback's round trip of a few milliseconds.
+RUNGS: dict[str, dict[str, object]] = {
+    "selective-repeat": {"window": 256, "timeout": 0.05},
+    "go-back-n": {"window": 64, "timeout": 0.05},
+}
+
+
+class SoakFailed(AssertionError):
+    """A soak found a message lost, duplicated, reordered, or memory unbounded."""
+
+
+def rss_kib(pid: int | str = "self") -> int:
+    """Resident memory of a process in KiB, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise SoakFailed(f"no VmRSS for process {pid}")
+
+
+@dataclass
+class InOrder:
+    """A subscriber that checks each delivery against the expected sequence (lock held)."""
+
+    prefix: str
+    delivered: int = 0
+    errors: list[str] = field(default_factory=list)
+    gave_up: int = 0
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, MessageDelivered):
+            expected = f"{self.prefix}{self.delivered}"
+            if event.text != expected and len(self.errors) < 5:
+                self.errors.append(f"got {event.text!r}, expected {expected!r}")
+            self.delivered += 1
+        elif isinstance(event, GaveUp):
+            self.gave_up += 1
+
+
+@dataclass(frozen=True)
+class RelaySoak:
+    protocol: str
+    messages: int
+    seconds: float
+    rss_start_kib: int
+    rss_peak_kib: int
+    datagrams: int
+
+    def line(self) -> str:
+        return (f"{self.protocol}: {self.messages:,} messages each way in {self.seconds:.1f} s, "
+                f"{self.datagrams:,} datagrams through the relay; exactly once in order; "
+                f"RSS {self.rss_start_kib / 1024:.1f} MB -> peak {self.rss_peak_kib / 1024:.1f} MB")
+
+
+def relay_soak(protocol: str, messages: int, *, timeout: float = 600.0, seed: int = 1) -> RelaySoak:
+    """Both ways through an impairing relay; raises ``SoakFailed`` unless exact."""
+    settings = RUNGS[protocol]
+    with UdpPeer(create_enveloped(protocol, new_session(), None, settings), name="soak-A") as a, \
+         UdpPeer(create_enveloped(protocol, new_session(), None, settings), name="soak-B") as b, \
+         UdpRelay(a.address, b.address, model=ImpairmentModel(BAD_NETWORK, seed=seed,
+                                                               keep=10_000)) as relay:
+        a.connect(relay.listen_a_address)
+        b.connect(relay.listen_b_address)
+        at_b, at_a = InOrder("a"), InOrder("b")
+        b.subscribe(at_b)
+        a.subscribe(at_a)
+        rss_start = peak = rss_kib()
+        start = time.monotonic()
+        # Typed in slices, as people type: the queue never holds the whole run.
+        sent = 0
+        while sent < messages:
+            for n in range(sent, min(sent + 500, messages)):
+                a.send(f"a{n}")
+                b.send(f"b{n}")
+            sent = min(sent + 500, messages)
+            done = sent
+            if not (b.wait_for(lambda: at_b.delivered >= done - 1000, timeout)  # noqa: B023
+                    and a.wait_for(lambda: at_a.delivered >= done - 1000, timeout)):  # noqa: B023
+                raise SoakFailed(f"{protocol}: stalled at {at_b.delivered} / {at_a.delivered}")
+            peak = max(peak, rss_kib())
+        if not (b.wait_for(lambda: at_b.delivered >= messages, timeout)
+                and a.wait_for(lambda: at_a.delivered >= messages, timeout)):
+            raise SoakFailed(f"{protocol}: only {at_b.delivered} and {at_a.delivered} "
+                             f"of {messages} delivered")
+        if not (a.wait_for(lambda: a.engine.unfinished() == 0, timeout)
+                and b.wait_for(lambda: b.engine.unfinished() == 0, timeout)):
+            raise SoakFailed(f"{protocol}: messages still unfinished")
+        peak = max(peak, rss_kib())
+        seconds = time.monotonic() - start
+        errors = at_b.errors + at_a.errors
+        extra = at_b.delivered - messages + at_a.delivered - messages
+        if errors or extra or at_b.gave_up or at_a.gave_up:
+            raise SoakFailed(f"{protocol}: {errors} extra={extra} "
+                             f"gave_up={at_a.gave_up + at_b.gave_up}")
+        return RelaySoak(protocol, messages, seconds, rss_start, peak, relay.decided())
+
+
+@dataclass(frozen=True)
+class Flood:
+    seconds: float
+    sent: int
+    conversation: int
+    printed_lines: int
+    rss_start_kib: int
+    rss_end_kib: int
+
+    def line(self) -> str:
+        return (f"flood: {self.sent:,} garbage datagrams in {self.seconds:.0f} s at a chat; "
+                f"{self.conversation} real messages all delivered; the chat printed "
+                f"{self.printed_lines} lines; its RSS {self.rss_start_kib / 1024:.1f} MB -> "
+                f"{self.rss_end_kib / 1024:.1f} MB")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _chat(name: str, listen: int, peer: int, *flags: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "labchat", "chat", "--name", name, "--jsonl",
+         "--listen", f"127.0.0.1:{listen}", "--peer", f"127.0.0.1:{peer}",
+         "--protocol", "selective-repeat", *flags],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPOSITORY)
+
+
+def chat_flood(seconds: float, *, into_engine: bool = False) -> Flood:
+    """Garbage at a chat process while its partner talks; raises ``SoakFailed``."""
+    port_a, port_b = _free_port(), _free_port()
+    flags = ("--accept-from-anyone",) if into_engine else ()
+    # A lingers: under the flood B's socket buffer overflows and A's datagrams
+    # are lost there too, so A must stay until its resends got through.
+    a, b = _chat("A", port_a, port_b, "--linger", "60"), _chat("B", port_b, port_a, *flags)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(b.stdout or []), daemon=True)
+    reader.start()
+    stop = threading.Event()
+    sent = 0
+
+    def spray() -> None:
+        nonlocal sent
+        garbage = [bytes([n % 256]) * (1 + n % 200) for n in range(997)]
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as flood:
+            while not stop.is_set():
+                for payload in garbage:
+                    flood.sendto(payload, ("127.0.0.1", port_b))
+                sent += len(garbage)
+
+    try:
+        time.sleep(0.5)  # both bound (a datagram to an unbound port is simply lost)
+        rss_start = rss_kib(b.pid)
+        sprayer = threading.Thread(target=spray, daemon=True)
+        sprayer.start()
+        start = time.monotonic()
+        conversation = 0
+        assert a.stdin is not None
+        while time.monotonic() - start < seconds:
+            a.stdin.write(f"real {conversation}\n")
+            a.stdin.flush()
+            conversation += 1
+            time.sleep(0.25)
+        stop.set()
+        sprayer.join(5)
+        rss_end = rss_kib(b.pid)
+        a.stdin.close()
+        a.wait(30)
+        assert b.stdin is not None
+        b.stdin.close()
+        b.wait(30)
+        reader.join(5)
+    finally:
+        for process in (a, b):
+            if process.poll() is None:
+                process.kill()
+                process.wait(5)
+    delivered = [json.loads(line)["text"] for line in lines
+                 if '"event": "delivered"' in line]
+    if delivered != [f"real {n}" for n in range(conversation)]:
+        raise SoakFailed(f"the conversation under the flood: {delivered[:5]}... "
+                         f"({len(delivered)} of {conversation})")
+    return Flood(seconds, sent, conversation, len(lines), rss_start, rss_end)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--flood-seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    for protocol in RUNGS:
+        print(relay_soak(protocol, args.messages).line(), flush=True)
+    for into_engine in (False, True):
+        flood = chat_flood(args.flood_seconds, into_engine=into_engine)
+        where = "into the engine (--accept-from-anyone)" if into_engine else "from a stranger"
+        print(f"{flood.line()} [{where}]", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    raise SystemExit(main())
