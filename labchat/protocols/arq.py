@@ -513,8 +513,12 @@ class ArqEngine(Engine):
         further than ``max_skip``: such a datagram is a forgery (or a peer
         with other settings) and acting on it would lose messages silently.
         In a space too small to tell an old number from an impossible one
-        (the alternating bit) nothing can be judged, and nothing is.
+        (the alternating bit) nothing can be judged, and nothing is. What the
+        bytes alone refute (a skip mark this side cannot read, or after its
+        own number) is refused first, as a dissector would.
         """
+        if isinstance(datagram, DataDatagram):
+            self._check_mark_form(datagram)
         if not self.can_skip:
             return
         if datagram.ack is not None:
@@ -545,8 +549,6 @@ class ArqEngine(Engine):
         base = self._receive_base
         if datagram.first is not None:
             ahead = (datagram.seq - datagram.first) % self.space.modulus
-            if ahead >= self.space.modulus // 2:
-                raise RemoteProtocolError(f"first {datagram.first} is after seq {datagram.seq}")
             if ahead >= window:
                 raise RemoteProtocolError(
                     f"seq {datagram.seq} is not within a window of {window} "
@@ -573,6 +575,14 @@ class ArqEngine(Engine):
         """
         if datagram.first is None:
             return None
+        self._check_mark_form(datagram)
+        first = self.space.nearest(datagram.first, expected)
+        return first if first > expected else None
+
+    def _check_mark_form(self, datagram: DataDatagram) -> None:
+        """A skip mark this side cannot read, or that names a first after its seq."""
+        if datagram.first is None:
+            return
         if not self.can_skip:
             raise RemoteProtocolError(
                 f"a skip mark needs window + 1 <= half the sequence space "
@@ -580,8 +590,6 @@ class ArqEngine(Engine):
             )
         if (datagram.seq - datagram.first) % self.space.modulus >= self.space.modulus // 2:
             raise RemoteProtocolError(f"first {datagram.first} is after seq {datagram.seq}")
-        first = self.space.nearest(datagram.first, expected)
-        return first if first > expected else None
 
     def _skipped(self, expected: int, first: int, now: float) -> int:
         """Report the numbers the peer abandoned; returns the new expected number."""
