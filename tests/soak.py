@@ -5,9 +5,10 @@
 * **relay soak**: two peers (in the chat's session envelope) exchange
   ``--messages`` messages each way through a relay that loses 10%,
   duplicates 5% and reorders 5%, on Selective Repeat (window 256) and
-  Go-Back-N (window 64), timeouts from 50 ms. Every message must arrive exactly once, in order,
-  and nothing may be given up; the process's resident memory (RSS) is read
-  as the run goes and its growth printed.
+  Go-Back-N (window 64), with 30 resends before giving up. Every message
+  must arrive exactly once, in order, and nothing may be given up; the
+  process's resident memory (RSS) is read as the run goes and its peak
+  printed.
 * **flood**: a ``labchat chat`` process talks to another while a third
   socket sprays garbage at it as fast as it can for ``--flood-seconds``
   (from a stranger's port, and, with ``--accept-from-anyone``, straight into
@@ -41,10 +42,11 @@ from labchat.udp.sessions import new_session
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 BAD_NETWORK = Impairment(loss=0.1, duplicate=0.05, reorder=0.05, delay=0.002, jitter=0.001)
-#: Large windows, and a timeout fit for loopback's round trip of a few milliseconds.
+#: Large windows; retries enough to outlast a busy machine (a give-up fails the soak:
+#: with the defaults, a loaded machine's queues can outlast 8 resends).
 RUNGS: dict[str, dict[str, object]] = {
-    "selective-repeat": {"window": 256, "timeout": 0.05},
-    "go-back-n": {"window": 64, "timeout": 0.05},
+    "selective-repeat": {"window": 256, "max_retries": 30},
+    "go-back-n": {"window": 64, "max_retries": 30},
 }
 
 
@@ -123,7 +125,7 @@ def relay_soak(protocol: str, messages: int, *, timeout: float = 600.0, seed: in
         if not (b.wait_for(lambda: at_b.delivered >= messages, timeout)
                 and a.wait_for(lambda: at_a.delivered >= messages, timeout)):
             raise SoakFailed(f"{protocol}: only {at_b.delivered} and {at_a.delivered} "
-                             f"of {messages} delivered")
+                             f"of {messages} delivered; A {a.snapshot()}; B {b.snapshot()}")
         if not (a.wait_for(lambda: a.engine.unfinished() == 0, timeout)
                 and b.wait_for(lambda: b.engine.unfinished() == 0, timeout)):
             raise SoakFailed(f"{protocol}: messages still unfinished")
@@ -164,7 +166,7 @@ def _chat(name: str, listen: int, peer: int, *flags: str) -> subprocess.Popen[st
     return subprocess.Popen(
         [sys.executable, "-m", "labchat", "chat", "--name", name, "--jsonl",
          "--listen", f"127.0.0.1:{listen}", "--peer", f"127.0.0.1:{peer}",
-         "--protocol", "selective-repeat", *flags],
+         "--protocol", "selective-repeat", "--setting", "max_retries=30", *flags],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         cwd=REPOSITORY)
 
