@@ -523,6 +523,8 @@ class ArqEngine(Engine):
             return
         if datagram.ack is not None:
             self._check_acked(datagram.ack)
+        for _, last in datagram.sack or ():  # a selective ack's runs name messages too
+            self._check_acked(last)
         if isinstance(datagram, DataDatagram):
             self._check_in_window(datagram)
 

@@ -34,6 +34,7 @@ RUNGS: dict[str, Callable[[], Engine]] = {
 FORGERIES = {
     "ack of a message never sent": (b"A 7", "ack 7 names message 7, but the last one sent is"),
     "data riding an impossible ack": (b"D 0 9 FORGED", "ack 9 names message 9"),
+    "a selective ack naming messages never sent": (b"A -:5-9", "ack 9 names message 9"),
     "data far beyond the window": (b"D 40 - FORGED", "message 40 is beyond the receive window"),
     "skip of +30000": (b"S 30000 - 30000 FORGED", "a skip of 30000 messages is more than"),
     "skip mark a window behind its data": (b"S 9 - 1 FORGED", "seq 9 is not within a window"),
