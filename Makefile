@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # JupyterLab refuses to run as root unless told; add the flag only then.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab app test test-quick lint browser-deps tshark-deps bench pot soak
+.PHONY: lab app test test-quick lint browser-deps tshark-deps bench pot mo soak
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -89,3 +89,11 @@ pot:
 # relay, and a 20-second garbage flood at a chat; prints the README's figures.
 soak: $(VENV)/.installed-test
 	$(BIN)/python -m tests.soak
+
+# The compiled catalogues labchat reads at run time (committed: the standard
+# library reads .mo files but cannot compile .po; tests/test_voice.py checks
+# each .mo is current). `make pot` first when voice.py changed.
+mo:
+	for po in labchat/locale/*/LC_MESSAGES/labchat.po; do \
+	  msgmerge --quiet --update --backup=none --no-fuzzy-matching $$po labchat/locale/labchat.pot \
+	  && msgfmt --check --output-file=$${po%.po}.mo $$po || exit 1; done

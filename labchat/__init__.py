@@ -13,6 +13,9 @@ The folders are the architecture:
 * ``labchat.notebook`` draws: the chat lab, the step-through, charts, plots.
 * ``labchat.commands`` is ``python -m labchat``.
 
+``labchat.set_language("fa")`` (or ``LABCHAT_LANG=fa`` in the environment, or
+``--lang fa`` on the command line) makes every view speak Persian.
+
 Importing ``labchat`` loads the pure core only; ``UdpPeer``, ``close_all`` and
 ``wait_until`` are still reachable from here and load ``labchat.udp`` on first
 use.
@@ -24,6 +27,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from labchat.protocols import PROTOCOLS, create_engine
+from labchat.voice import set_language
 
 if TYPE_CHECKING:
     from labchat.udp.peer import UdpPeer, wait_until
@@ -31,7 +35,7 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-__all__ = ["PROTOCOLS", "UdpPeer", "close_all", "create_engine", "wait_until"]
+__all__ = ["PROTOCOLS", "UdpPeer", "close_all", "create_engine", "set_language", "wait_until"]
 
 # Names that live in the socket/thread layer: imported when first asked for,
 # so that ``import labchat`` stays free of ``socket`` and ``threading``.

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import gettext
 import html
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,13 @@ from labchat.trace import WireRecord
 DOMAIN = "labchat"
 LOCALE_DIR = Path(__file__).parent / "locale"
 ENGLISH = "en"
+#: The environment variable that picks the language a process starts in.
+LANGUAGE_VARIABLE = "LABCHAT_LANG"
+#: Languages written right to left (their views lay out right to left).
+RIGHT_TO_LEFT = frozenset({"fa", "ar", "he", "ur"})
+#: The font stack of every labchat view: Vazirmatn shapes Persian well (and
+#: carries Latin letters and digits too); the rest are fallbacks.
+FONT_FAMILY = "Vazirmatn, 'DejaVu Sans', 'Noto Sans Arabic', sans-serif"
 
 #: FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE (Unicode UAX #9).
 FSI = "\u2068"
@@ -79,15 +87,27 @@ _language = ENGLISH
 
 
 def set_language(code: str) -> None:
-    """Speak ``code`` ("en", later "fa") from now on; unknown codes fall back to English."""
+    """Speak ``code`` ("en", "fa") from now on; unknown codes fall back to English."""
     global _catalogue, _language
+    code = code.strip().lower().replace("-", "_").split("_")[0] or ENGLISH  # "fa_IR" -> "fa"
     _catalogue = gettext.translation(DOMAIN, LOCALE_DIR, languages=[code], fallback=True)
     _language = code
 
 
 def language() -> str:
-    """The code last passed to ``set_language`` ("en" by default)."""
+    """The code last passed to ``set_language`` (``$LABCHAT_LANG``, else "en", at start)."""
     return _language
+
+
+def languages() -> list[str]:
+    """Every language labchat speaks: English and each compiled catalogue."""
+    found = {path.parent.parent.name for path in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")}
+    return [ENGLISH, *sorted(found)]
+
+
+def direction() -> str:
+    """``"rtl"`` when the current language is written right to left, else ``"ltr"``."""
+    return "rtl" if _language in RIGHT_TO_LEFT else "ltr"
 
 
 def _(message: str, /, **fields: object) -> str:
@@ -104,6 +124,9 @@ def ngettext(singular: str, plural: str, n: int, /, **fields: object) -> str:
 def N_(message: str) -> str:  # gettext's own name for the marker
     """Mark ``message`` for the catalogue without translating it yet (see ``_``)."""
     return message
+
+
+set_language(os.environ.get(LANGUAGE_VARIABLE, ENGLISH))
 
 
 # -- user text -------------------------------------------------------------------------
@@ -782,6 +805,20 @@ def step_next_timer(deadline: float | None) -> str:
     if deadline is None:
         return _("next timer: none")
     return _("next timer: t={time}", time=f"{deadline:.3f}")
+
+
+# -- the command line ------------------------------------------------------------------
+
+
+def cli_description() -> str:
+    """What ``labchat --help`` says first."""
+    return _("labchat: chat over UDP with the student report's protocol or a textbook one, "
+             "through an impairing relay; simulate the cost; read captures in Wireshark; "
+             "grade a class's own protocols.")
+
+
+def cli_lang_help() -> str:
+    return _("the language labchat speaks (default: $LABCHAT_LANG, else English)")
 
 
 # -- the chat command ------------------------------------------------------------------

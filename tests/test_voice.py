@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import gettext
 import inspect
+import os
 import re
 import struct
+import subprocess
+import sys
 import types
 import typing
 from collections.abc import Iterator
@@ -166,8 +170,9 @@ def test_a_catalogue_changes_the_words_and_their_order() -> None:
 
 def test_a_language_without_a_catalogue_falls_back_to_english() -> None:
     try:
-        voice.set_language("fa")  # no Persian catalogue yet
+        voice.set_language("sw")  # no Swahili catalogue
         assert voice.label("send") == "Send"
+        assert voice.direction() == "ltr"
     finally:
         voice.set_language("en")
 
@@ -333,25 +338,110 @@ def marked_in_voice() -> set[str]:
     return marked
 
 
+def read_po(path: Path) -> dict[tuple[str, ...], list[str]]:
+    """A ``.po``/``.pot`` file's entries: (msgid[, msgid_plural]) -> its msgstr forms.
+
+    Fuzzy entries count as untranslated (gettext ignores them too).
+    """
+    entries: dict[tuple[str, ...], list[str]] = {}
+    ids: list[str] = []
+    strs: list[str] = []
+    fuzzy = False
+    part: list[str] = []
+
+    def close() -> None:
+        if ids and ids[0]:
+            entries[tuple(ids)] = [] if fuzzy else list(strs)
+
+    for line in path.read_text(encoding="utf-8").splitlines() + [""]:
+        if not line.strip():
+            close()
+            ids, strs, fuzzy, part = [], [], False, []
+        elif line.startswith("#,"):
+            fuzzy = "fuzzy" in line
+        elif line.startswith(("msgid ", "msgid_plural ", "msgstr")):
+            part = ids if line.startswith("msgid") else strs
+            part.append(ast.literal_eval(line.split(" ", 1)[1]))
+        elif line.startswith('"'):
+            part[-1] += ast.literal_eval(line)
+    return entries
+
+
 def template_ids() -> set[str]:
     """The msgid and msgid_plural strings of ``labchat/locale/labchat.pot``."""
-    ids: set[str] = set()
-    current, inside = "", False
-    for line in (PACKAGE / "locale" / "labchat.pot").read_text(encoding="utf-8").splitlines():
-        if line.startswith(("msgid ", "msgid_plural ")):
-            if inside and current:
-                ids.add(current)
-            current, inside = ast.literal_eval(line.split(" ", 1)[1]), True
-        elif line.startswith('"') and inside:
-            current += ast.literal_eval(line)
-        elif line.startswith("msgstr"):
-            if inside and current:
-                ids.add(current)
-            current, inside = "", False
-    return ids
+    return {text for key in read_po(PACKAGE / "locale" / "labchat.pot") for text in key}
 
 
 def test_the_catalogue_template_holds_every_marked_string() -> None:
     marked = marked_in_voice()
     assert "{name}: {text}" in marked and "Send" in marked
     assert template_ids() == marked, "run `make pot` to bring labchat/locale/labchat.pot up to date"
+
+
+# -- Persian ----------------------------------------------------------------------------
+
+PERSIAN_PO = PACKAGE / "locale" / "fa" / "LC_MESSAGES" / "labchat.po"
+PLACEHOLDER = re.compile(r"\{(\w*)(?:[:!][^}]*)?\}")
+
+
+@pytest.fixture
+def persian() -> Iterator[None]:
+    voice.set_language("fa")
+    yield
+    voice.set_language("en")
+
+
+def test_every_string_a_person_reads_has_a_persian_entry() -> None:
+    template = read_po(PACKAGE / "locale" / "labchat.pot")
+    translated = read_po(PERSIAN_PO)
+    missing = [key[0] for key in template
+               if not translated.get(key) or not all(form.strip() for form in translated[key])]
+    assert missing == [], "translate these in labchat/locale/fa/LC_MESSAGES/labchat.po"
+    assert len(template) > 140
+
+
+def test_each_persian_entry_keeps_the_placeholders_of_its_english() -> None:
+    for key, forms in read_po(PERSIAN_PO).items():
+        english = set(PLACEHOLDER.findall(" ".join(key)))
+        for form in forms:
+            assert set(PLACEHOLDER.findall(form)) <= english, (key, form)
+            if len(key) == 1:  # a plural form may leave out {n}; a sentence keeps all
+                assert set(PLACEHOLDER.findall(form)) == english, (key, form)
+
+
+def test_persian_verbs_keep_their_zero_width_non_joiner() -> None:
+    # The prefix of the continuous tense is joined by a ZWNJ: می‌فرستد, not می فرستد.
+    for key, forms in read_po(PERSIAN_PO).items():
+        for form in forms:
+            assert not re.search(r"(?<!\w)(ن?می) ", form), (key, form)
+
+
+def test_the_compiled_persian_catalogue_is_the_current_translation() -> None:
+    mo = PERSIAN_PO.with_suffix(".mo")
+    with mo.open("rb") as file:
+        compiled = gettext.GNUTranslations(file)
+    for key, forms in read_po(PERSIAN_PO).items():
+        if len(key) == 1:
+            assert compiled.gettext(key[0]) == forms[0], "run `make mo`"
+        else:
+            assert compiled.ngettext(key[0], key[1], 1) == forms[0], "run `make mo`"
+            assert compiled.ngettext(key[0], key[1], 5) == forms[1], "run `make mo`"
+
+
+@pytest.mark.usefixtures("persian")
+def test_set_language_fa_speaks_persian_right_to_left() -> None:
+    assert labchat.set_language is voice.set_language
+    assert voice.language() == "fa" and voice.direction() == "rtl"
+    assert voice.label("send") == "بفرست"
+    event = MessageDelivered(at=0.0, text=PERSIAN, seq=2)
+    assert voice.narration(event) == f"«{isolated(PERSIAN)}» را تحویل داد (#2)"
+    assert voice.ngettext("{n} datagram", "{n} datagrams", 3) == "3 دیتاگرام"  # Latin digits
+    assert "fa" in voice.languages()
+
+
+def test_labchat_lang_in_the_environment_picks_the_language_at_start() -> None:
+    code = ("from labchat import voice; "
+            "print(voice.language(), voice.direction(), voice.label('send'))")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env={**os.environ, "LABCHAT_LANG": "fa"}, check=True, timeout=60)
+    assert shown.stdout.split() == ["fa", "rtl", "بفرست"]

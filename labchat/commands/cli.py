@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from labchat import voice
 from labchat.commands import chat, grade, relay, simulate, wireshark
 from labchat.commands.status import INTERRUPTED
 
@@ -26,21 +27,44 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-#: What ``labchat --help`` says first: plain text, not the docstring's markup.
-DESCRIPTION = ("labchat: chat over UDP with the student report's protocol or a textbook "
-               "one, through an impairing relay; simulate the cost; read captures in "
-               "Wireshark; grade a class's own protocols.")
+LANG_FLAG = "--lang"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="labchat", description=DESCRIPTION)
+    parser = OneLineParser(prog="labchat", description=voice.cli_description())
+    _add_lang_flag(parser)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     for command in (chat, relay, simulate, wireshark, grade):
         command.add_parser(commands)
+    for subparser in commands.choices.values():
+        # Accepted after the command too (``labchat chat --lang fa ...``).
+        _add_lang_flag(subparser, default=argparse.SUPPRESS)
     return parser
 
 
+def _add_lang_flag(parser: argparse.ArgumentParser, default: object = None) -> None:
+    parser.add_argument(LANG_FLAG, choices=voice.languages(), default=default,
+                        metavar="|".join(voice.languages()), help=voice.cli_lang_help())
+
+
+def language_asked(argv: Sequence[str]) -> str | None:
+    """The ``--lang`` among ``argv``, if any, read before the parser is built.
+
+    The parser's own help and errors are in that language, so it must be
+    known before the parser exists; the full parser then checks the value.
+    """
+    early = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    early.add_argument(LANG_FLAG)
+    known, _ = early.parse_known_args(list(argv))
+    code: str | None = known.lang
+    return code if code in voice.languages() else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    code = language_asked(argv)
+    if code is not None:
+        voice.set_language(code)
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
