@@ -353,7 +353,7 @@ def read_po(path: Path) -> dict[tuple[str, ...], list[str]]:
         if ids and ids[0]:
             entries[tuple(ids)] = [] if fuzzy else list(strs)
 
-    for line in path.read_text(encoding="utf-8").splitlines() + [""]:
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         if not line.strip():
             close()
             ids, strs, fuzzy, part = [], [], False, []
