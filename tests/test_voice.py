@@ -193,7 +193,6 @@ LEFT_OUTSIDE = {
     "build/scenarios.py": 2,
     "build/submission.py": 2,
     "commands/chat.py": 22,  # help, usage errors and notes outside the printer
-    "commands/cli.py": 1,
     "commands/grade.py": 13,
     "commands/protocol_flag.py": 1,
     "commands/relay.py": 15,
