@@ -1024,11 +1024,15 @@ SCENARIO_NAMES = {
     "second_lost": N_("three messages, the second datagram is lost"),
     "wrap_twice": N_("{messages} messages: the numbers wrap around twice"),
     "silent": N_("one message, the peer is silent: every datagram is lost"),
+    # xgettext: no-python-format
     "ack_lost": N_("6 messages, 20% loss, an ACK is lost"),
     "duplicates": N_("6 messages, the network duplicates 30%"),
+    # xgettext: no-python-format
     "reordered": N_("6 messages, 30% reordered"),
     "acks_corrupted": N_("6 messages, every 4th ACK corrupted"),
+    # xgettext: no-python-format
     "wrap": N_("{messages} messages, 15% loss: the numbers wrap around"),
+    # xgettext: no-python-format
     "long": N_("40 messages, 10% loss, 10% duplicates: a long run"),
     "window_probe": N_("window 3 with 4 numbers: the ACKs of the first window are lost"),
 }
