@@ -24,14 +24,21 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# The language labchat speaks: `make lab LABCHAT_LANG=fa` (or `LANG=fa`) for
+# Persian; the Persian handouts are in notebooks/fa. A LANG that names a locale
+# (en_US.UTF-8) is left alone; LANG=fa is not a locale, so the servers get C.UTF-8.
+LABCHAT_LANG ?= $(if $(filter fa fa_IR,$(LANG)),fa,en)
+SERVE_ENV := LABCHAT_LANG=$(LABCHAT_LANG) $(if $(filter fa fa_IR,$(LANG)),LANG=C.UTF-8,)
+APP_NOTEBOOK := $(if $(filter fa,$(LABCHAT_LANG)),notebooks/fa/app.ipynb,notebooks/app.ipynb)
+
 lab: $(VENV)/.installed-lab
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG)
+	$(SERVE_ENV) $(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG)
 
 # The lab as an app for a classroom projector: open the URL it prints
 # (port 8866, or the next free one).
 APP_PORT ?= 8866
 app: $(VENV)/.installed-lab
-	$(BIN)/voila notebooks/app.ipynb --no-browser --Voila.ip=127.0.0.1 --port=$(APP_PORT)
+	$(SERVE_ENV) $(BIN)/voila $(APP_NOTEBOOK) --no-browser --Voila.ip=127.0.0.1 --port=$(APP_PORT)
 
 # The browser tests drive Debian's Chromium through Playwright (never
 # `playwright install`: it downloads a browser). Installed here when it is

@@ -67,17 +67,22 @@ ENGLISH = "en"
 LANGUAGE_VARIABLE = "LABCHAT_LANG"
 #: Languages written right to left (their views lay out right to left).
 RIGHT_TO_LEFT = frozenset({"fa", "ar", "he", "ur"})
-#: The font stack of every labchat view: Vazirmatn shapes Persian well (and
-#: carries Latin letters and digits too); the rest are fallbacks.
-FONT_FAMILY = "Vazirmatn, 'DejaVu Sans', 'Noto Sans Arabic', sans-serif"
 
-#: FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE (Unicode UAX #9).
+#: FIRST STRONG ISOLATE, RIGHT-TO-LEFT ISOLATE and POP DIRECTIONAL ISOLATE (Unicode UAX #9).
 FSI = "\u2068"
+RLI = "\u2067"
 PDI = "\u2069"
 #: The fonts views draw text in: made for Persian and Latin alike (Vazirmatn,
 #: Noto), then ones every system has.
 FONT_STACK = ("Vazirmatn, 'Noto Sans Arabic', 'Noto Sans', 'DejaVu Sans', Tahoma, "
               "'Segoe UI', sans-serif")
+
+#: The families matplotlib figures use: Vazirmatn (shipped) for Persian and
+#: Latin, then matplotlib's own. Only fonts that exist: matplotlib logs a
+#: missing one into the cell's output.
+FIGURE_FONTS = ("Vazirmatn", "DejaVu Sans")
+#: The fonts labchat ships (Vazirmatn, SIL Open Font License: fonts/OFL.txt).
+FONT_DIR = Path(__file__).parent / "fonts"
 
 _catalogue: gettext.NullTranslations = gettext.NullTranslations()
 _language = ENGLISH
@@ -140,6 +145,15 @@ def user_text(text: object) -> str:
 def user_html(text: object) -> str:
     """User-supplied text for HTML: escaped, inside ``<bdi>`` (isolated, direction its own)."""
     return f"<bdi>{html.escape(str(text))}</bdi>"
+
+
+def paragraph(text: str) -> str:
+    """A sentence of labchat's own for a surface laid out left to right (an SVG figure).
+
+    In a right-to-left language it is isolated right to left, so its words,
+    punctuation and numbers read in order wherever the figure places it.
+    """
+    return f"{RLI}{text}{PDI}" if direction() == "rtl" else text
 
 
 def quoted(text: object) -> str:

@@ -847,6 +847,8 @@ def _text(x: float, y: float, text: str, *, fill: str = "#000000", anchor: str =
           size: int = 10, weight: str = "normal", title: str | None = None) -> str:
     extra = f' font-size="{size}"' if size != 10 else ""
     extra += ' font-weight="bold"' if weight == "bold" else ""
+    # A Persian note reads right to left inside the figure's left-to-right layout.
+    text = voice.paragraph(text)
     inner = _esc(text) if title is None else f"<title>{_esc(title)}</title>{_esc(text)}"
     return (f'<text x="{x:.1f}" y="{y:.1f}" fill="{fill}" text-anchor="{anchor}"'
             f'{extra}>{inner}</text>')

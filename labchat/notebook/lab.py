@@ -45,7 +45,7 @@ from labchat.notebook.lab_model import (
     LocalSession,
     line_for,
 )
-from labchat.notebook.ui import close_tree, on_enter
+from labchat.notebook.ui import close_tree, dressed, on_enter
 from labchat.pcap import save_wire
 from labchat.protocols import ProtocolLike, resolve_protocol
 from labchat.sim.channel import Direction, Impairment
@@ -64,7 +64,9 @@ RENDER_INTERVAL = 0.05
 
 def line_html(line: Line) -> str:
     """One panel line as HTML: its kind as a class and a style, its text as text."""
-    return (f'<div class="labchat-msg labchat-msg-{line.kind}" dir="auto" '
+    # The line is a sentence of labchat's language (user text inside is
+    # isolated), so it takes that language's direction, not the text's.
+    return (f'<div class="labchat-msg labchat-msg-{line.kind}" dir="{voice.direction()}" '
             f'style="{_LINE_STYLE[line.kind]}">{html.escape(line.text)}</div>')
 
 
@@ -117,8 +119,7 @@ class PeerPanel:
         """Re-render the message list and counters (from the lab's render thread)."""
         body = "".join(line_html(line) for line in lines) or (
             f'<div style="color:#999999">{html.escape(voice.label("no_messages"))}</div>')
-        self.messages.value = (f'<div style="height:220px;overflow-y:auto;'
-                               f'font-family:monospace">{body}</div>')
+        self.messages.value = f'<div style="height:220px;overflow-y:auto">{body}</div>'
         self.counters.value = html.escape(format_state(state) or "-")
 
     def close(self) -> None:
@@ -354,8 +355,9 @@ class ChatLab:
         row_sliders = widgets.HBox([self.loss, self.duplicate, self.delay])
         row_choice = widgets.HBox([self.protocol_chooser, self.seed_box])
         chats = widgets.HBox([self.panels[side].widget for side in SIDES])
-        self.widget = widgets.VBox([chats, row_buttons, row_sliders, row_choice, self.chart])
-        self.widget.add_class("labchat-lab")
+        chats.add_class("labchat-peers")
+        self.widget = dressed([chats, row_buttons, row_sliders, row_choice, self.chart],
+                              "labchat-lab")
 
     def _impairment(self) -> Impairment:
         return Impairment(loss=self.loss.value, duplicate=self.duplicate.value,

@@ -15,9 +15,12 @@ it compares outputs and keeps the ``text/plain`` repr ("<Figure size ... with
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
+import matplotlib
+from matplotlib import font_manager
 from matplotlib.figure import Figure
 
 from labchat import voice
@@ -80,6 +83,33 @@ def expected_overhead(protocol: str, loss: float, *, window: int = GO_BACK_N_WIN
     return None
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@functools.cache
+def _register_fonts() -> None:
+    for name in ("Vazirmatn-Regular.ttf", "Vazirmatn-Bold.ttf"):
+        font_manager.fontManager.addfont(str(voice.FONT_DIR / name))
+
+
+def in_labchat_font(build: Callable[P, R]) -> Callable[P, R]:
+    """Build a figure with its titles, labels and legend in labchat's font.
+
+    matplotlib 3.11 shapes complex scripts itself, so Persian reads joined
+    and right to left with no reshaping library (arabic-reshaper and
+    python-bidi would shape it a second time, wrongly); it needs only a font
+    that has the letters.
+    """
+    @functools.wraps(build)
+    def built(*args: P.args, **kwargs: P.kwargs) -> R:
+        _register_fonts()
+        with matplotlib.rc_context({"font.family": list(voice.FIGURE_FONTS)}):
+            return build(*args, **kwargs)
+    return built
+
+
+@in_labchat_font
 def plot_overhead(stats: Sequence[Stats], *, window: int = GO_BACK_N_WINDOW) -> Figure:
     """Data datagrams per delivered message vs loss: measured points, expected lines.
 
@@ -109,6 +139,7 @@ def plot_overhead(stats: Sequence[Stats], *, window: int = GO_BACK_N_WINDOW) -> 
     return figure
 
 
+@in_labchat_font
 def plot_goodput(stats: Sequence[Stats]) -> Figure:
     """Goodput (delivered messages per virtual second) vs loss, one line per protocol."""
     figure = Figure(figsize=(7.0, 4.2), layout="constrained")

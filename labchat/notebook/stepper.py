@@ -25,7 +25,7 @@ import ipywidgets as widgets
 from labchat import voice
 from labchat.errors import LabchatError
 from labchat.notebook.chart import render_svg, save_svg
-from labchat.notebook.ui import close_tree, on_enter
+from labchat.notebook.ui import close_tree, dressed, on_enter
 from labchat.protocols import ProtocolLike
 from labchat.protocols.base import Engine
 from labchat.sim.network import ManualNetwork
@@ -220,8 +220,10 @@ class Stepper:
         self._chart.add_class("labchat-chart")
         self._log_view = widgets.HTML()
         self._log_view.add_class("labchat-log")
-        self._root = widgets.VBox([
-            widgets.HBox(panels),
+        peers = widgets.HBox(panels)
+        peers.add_class("labchat-peers")
+        self._root = dressed([
+            peers,
             widgets.HTML(f"<b>{html.escape(voice.label('in_flight'))}</b>"),
             self._flight_box,
             widgets.HBox([self._timer_button, self._back_button, self._keys,
@@ -229,8 +231,7 @@ class Stepper:
             self._script_view,
             self._chart,
             self._log_view,
-        ])
-        self._root.add_class("labchat-stepper")
+        ], "labchat-stepper")
 
     def _send_from_box(self, side: Side) -> None:
         box = self._inputs[side]
@@ -265,7 +266,8 @@ class Stepper:
                 for k, v in self.model.snapshot(side).items())
             self._states[side].value = f"<table>{rows}</table>"
             self._messages[side].value = "".join(
-                f"<div class='labchat-msg labchat-msg-new' dir='auto'>{voice.user_html(text)}</div>"
+                f"<div class='labchat-msg labchat-msg-new' dir='{voice.direction()}'>"
+                f"{voice.user_html(text)}</div>"
                 for text in self.delivered(side))
         old_rows = list(self._flight_box.children)
         self._flight_box.children = [self._flight_row(r) for r in self.in_flight()]

@@ -175,3 +175,20 @@ def voila_app(workdir: Path) -> Iterator[Server]:
                probe_path="/voila/static/favicon.ico") as server:
         yield server
         server.assert_running()
+
+
+@pytest.fixture(scope="module")
+def voila_app_fa(workdir: Path) -> Iterator[Server]:
+    """The Persian classroom app, as `make app LABCHAT_LANG=fa` starts it (on a free port)."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "voila", str(workdir / "notebooks" / "fa" / "app.ipynb"),
+        "--no-browser", "--Voila.ip=127.0.0.1", f"--port={port}", "--Voila.port_retries=0",
+        f"--Voila.connection_dir_root={workdir / 'state-voila-fa'}",
+    ]
+    env = {**jupyter_environment(workdir / "state-voila-fa"), "LABCHAT_LANG": "fa"}
+    with serve("Voila", command, env=env, cwd=workdir, port=port,
+               log_path=workdir / "voila-fa.log",
+               probe_path="/voila/static/favicon.ico") as server:
+        yield server
+        server.assert_running()

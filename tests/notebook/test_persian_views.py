@@ -1,0 +1,94 @@
+"""The views in Persian: right to left, in a font that shapes Persian, the words from the catalogue.
+
+The browser tests check what Chromium draws; these check what the views hand
+it: the direction classes and style, each line's direction, the chart's notes
+isolated right to left, and the plots' words and font.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import ipywidgets as widgets
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+from labchat import voice
+from labchat.events import MessageDelivered
+from labchat.notebook.chart import render_svg
+from labchat.notebook.lab import Line, line_html
+from labchat.notebook.plots import plot_overhead
+from labchat.notebook.stepper import Stepper
+from labchat.sim.simulator import sweep
+
+PERSIAN = "می‌خواهم -0"
+
+
+@pytest.fixture
+def persian() -> Iterator[None]:
+    voice.set_language("fa")
+    yield
+    voice.set_language("en")
+
+
+def style_of(root: widgets.Box) -> str:
+    style = root.children[0]
+    assert isinstance(style, widgets.HTML) and "labchat-style" in style._dom_classes
+    return str(style.value)
+
+
+@pytest.mark.usefixtures("persian")
+def test_the_persian_step_through_lays_out_right_to_left_in_vazirmatn() -> None:
+    stepper = Stepper("stop-and-wait", script=[f"send A {PERSIAN}", "deliver 0"])
+    try:
+        root = stepper.widget
+        assert {"labchat-view", "labchat-stepper", "labchat-rtl"} <= set(root._dom_classes)
+        css = style_of(root)
+        assert "@font-face{font-family:Vazirmatn" in css and "font/woff2;base64," in css
+        assert ".labchat-rtl{direction:rtl;}" in css
+        html = "".join(str(child.value) for child in root.children
+                       if isinstance(child, widgets.HTML))
+        assert "\\u200c" not in html
+    finally:
+        stepper.close()
+
+
+def test_the_english_step_through_stays_left_to_right() -> None:
+    stepper = Stepper("stop-and-wait", script=["send A hi"])
+    try:
+        assert "labchat-ltr" in stepper.widget._dom_classes
+        assert "labchat-rtl" not in stepper.widget._dom_classes
+    finally:
+        stepper.close()
+
+
+@pytest.mark.usefixtures("persian")
+def test_a_panel_line_takes_the_direction_of_the_language_and_isolates_the_user_text() -> None:
+    line = Line(kind="new", text=voice.user_text(PERSIAN))
+    assert 'dir="rtl"' in line_html(line)
+    voice.set_language("en")
+    assert 'dir="ltr"' in line_html(line)
+
+
+@pytest.mark.usefixtures("persian")
+def test_the_chart_isolates_its_persian_notes_right_to_left() -> None:
+    stepper = Stepper("stop-and-wait", script=[f"send A {PERSIAN}", "deliver 0"])
+    try:
+        svg = render_svg(stepper.network.wire, stepper.network.events)
+        note = voice.narration(MessageDelivered(at=0.0, text=PERSIAN, seq=0))
+        assert f"{voice.RLI}{note}{voice.PDI}" in svg.replace("&#x27;", "'")
+        assert voice.FONT_STACK.split(",")[0] in svg
+    finally:
+        stepper.close()
+
+
+@pytest.mark.usefixtures("persian")
+def test_a_persian_plot_has_persian_words_in_vazirmatn_and_renders() -> None:
+    figure = plot_overhead(sweep(["stop-and-wait"], [0.0, 0.2], 20, seed=1))
+    axes = figure.axes[0]
+    assert axes.get_title() == "هزینهٔ اطمینان‌پذیری: اندازه‌گیری در برابر کتاب درسی"
+    assert axes.title.get_fontfamily()[0] == "Vazirmatn"
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure).print_png(buffer)
+    assert buffer.getvalue().startswith(b"\x89PNG")  # drawn, with no missing glyph logged
