@@ -433,7 +433,7 @@ def test_set_language_fa_speaks_persian_right_to_left() -> None:
     assert voice.language() == "fa" and voice.direction() == "rtl"
     assert voice.label("send") == "بفرست"
     event = MessageDelivered(at=0.0, text=PERSIAN, seq=2)
-    assert voice.narration(event) == f"«{isolated(PERSIAN)}» را تحویل داد (#2)"
+    assert voice.narration(event) == f"«{isolated(PERSIAN)}» را تحویل داد (شمارهٔ 2)"
     assert voice.ngettext("{n} datagram", "{n} datagrams", 3) == "3 دیتاگرام"  # Latin digits
     assert "fa" in voice.languages()
 
