@@ -58,8 +58,11 @@ __all__ = ["CHART_LAST", "ChatLab", "Line", "PeerPanel", "line_for", "line_html"
 
 #: How many datagrams the live chart draws (the newest); older ones are counted.
 CHART_LAST = 40
-#: The render thread redraws at most this often, so a burst costs one redraw.
-RENDER_INTERVAL = 0.05
+#: After a render that took ``d`` seconds, a change arriving within ``RENDER_RATIO * d``
+#: waits until then, so a burst of changes costs one redraw and the render thread
+#: spends at most about half its time drawing; a change after a quiet spell is
+#: drawn at once.
+RENDER_RATIO = 1.0
 
 
 def line_html(line: Line) -> str:
@@ -392,18 +395,29 @@ class ChatLab:
     # -- the one writer of the drawn values ------------------------------------------
 
     def _render_loop(self) -> None:
+        # Render as soon as something changes; only a burst is throttled: a
+        # change that comes while the last render's cost has not yet been
+        # "paid back" waits out that span, then the newest state is drawn once.
+        ready_at = 0.0  # monotonic time before which a new render waits
         while not self._stop.is_set():
             state = self.model.changed_since(self._rendered, timeout=1.0)
             if state is None or self._stop.is_set():
                 continue  # nothing new yet, or closing
+            pause = ready_at - time.monotonic()
+            if pause > 0:
+                if self._stop.wait(pause):
+                    continue
+                state = self.model.state()  # what the burst added meanwhile, drawn once
+            started = time.monotonic()
             try:
                 self._draw(state)
             except Exception as error:  # a broken display must not stop the renderer
                 self.render_errors.append(error)
+            finished = time.monotonic()
+            ready_at = finished + RENDER_RATIO * (finished - started)
             with self._drawn:
                 self._rendered = state.version
                 self._drawn.notify_all()
-            self._stop.wait(RENDER_INTERVAL)
 
     def _draw(self, state: LabState) -> None:
         """Draw one copy of the model's state: both panels and the chart."""
