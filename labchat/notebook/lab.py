@@ -265,7 +265,9 @@ class ChatLab:
 
     def chart_svg(self, last: int | None = CHART_LAST) -> str:
         """The current sequence chart as SVG text."""
-        return self._chart_of(self.model.state(), last)
+        # Only the records drawn are copied under the model's lock; the SVG is
+        # computed outside it, from that copy.
+        return self._chart_of(self.model.state(records=last), last)
 
     @property
     def closed(self) -> bool:
@@ -400,14 +402,15 @@ class ChatLab:
         # "paid back" waits out that span, then the newest state is drawn once.
         ready_at = 0.0  # monotonic time before which a new render waits
         while not self._stop.is_set():
-            state = self.model.changed_since(self._rendered, timeout=1.0)
+            state = self.model.changed_since(self._rendered, timeout=1.0, records=CHART_LAST)
             if state is None or self._stop.is_set():
                 continue  # nothing new yet, or closing
             pause = ready_at - time.monotonic()
             if pause > 0:
                 if self._stop.wait(pause):
                     continue
-                state = self.model.state()  # what the burst added meanwhile, drawn once
+                # What the burst added meanwhile, drawn once.
+                state = self.model.state(records=CHART_LAST)
             started = time.monotonic()
             try:
                 self._draw(state)
@@ -423,8 +426,15 @@ class ChatLab:
         """Draw one copy of the model's state: both panels and the chart."""
         for side in SIDES:
             self.panels[side].show(state.lines[side], state.snapshot[side])
-        self.chart.value = self._chart_of(state, CHART_LAST)
+        # The chart is drawn from the newest records alone; how many earlier
+        # ones it leaves out is said above it.
+        earlier = state.earlier_records
+        note = (f'<div class="labchat-chart-earlier" style="color:#999999">'
+                f'{html.escape(voice.chart_hidden(earlier))}</div>') if earlier else ""
+        self.chart.value = note + self._chart_of(state, CHART_LAST)
 
     def _chart_of(self, state: LabState, last: int | None) -> str:
+        # ``state`` holds only the records drawn (the model copied no more
+        # under its lock), so the SVG costs the same at any history length.
         return render_svg(state.wire(), state.events, final=state.snapshot, names=self.names,
                           last=last, time_origin=state.origin, proportional_time=False)

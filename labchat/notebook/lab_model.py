@@ -165,17 +165,45 @@ class LabState:
     #: Bumped by every change; never goes back, not even across a restart.
     version: int = 0
 
-    def copy(self) -> LabState:
+    #: The highest wire record id recorded (ids are dense: one log numbers them all).
+    last_id: int = -1
+    #: Wire records recorded but left out of this copy (the older ones).
+    earlier_records: int = 0
+
+    def copy(self, *, records: int | None = None) -> LabState:
+        """A copy; with ``records``, only the newest that many wire records are copied,
+        and only the events from the first of them on (what a chart of them draws).
+
+        That copy costs O(``records``) whatever the history, since record ids are
+        dense and each side's events are in time order.
+        """
+        if records is None:
+            kept, events = dict(self.records), {side: list(self.events[side]) for side in SIDES}
+        else:
+            ids = range(max(0, self.last_id - records + 1), self.last_id + 1)
+            kept = {i: self.records[i] for i in ids if i in self.records}
+            earliest = min((r.sent_at for r in kept.values()), default=None)
+            events = {side: _since(self.events[side], earliest) for side in SIDES}
         return LabState(
             lines={side: list(self.lines[side]) for side in SIDES},
             snapshot={side: dict(self.snapshot[side]) for side in SIDES},
-            events={side: list(self.events[side]) for side in SIDES},
-            records=dict(self.records), sent=dict(self.sent), received=dict(self.received),
-            origin=self.origin, version=self.version)
+            events=events, records=kept, sent=dict(self.sent), received=dict(self.received),
+            origin=self.origin, version=self.version, last_id=self.last_id,
+            earlier_records=self.earlier_records + len(self.records) - len(kept))
 
     def wire(self) -> list[WireRecord]:
         """The relay's records in id order (ids are the senders', shared by one log)."""
         return [self.records[key] for key in sorted(self.records)]
+
+
+def _since(events: Sequence[Event], earliest: float | None) -> list[Event]:
+    """The events at or after ``earliest``, found from the newest back (time order)."""
+    if earliest is None:
+        return []
+    start = len(events)
+    while start > 0 and events[start - 1].at >= earliest:
+        start -= 1
+    return list(events[start:])
 
 
 class LabModel:
@@ -310,18 +338,27 @@ class LabModel:
         with self._lock:
             return self._state.version
 
-    def state(self) -> LabState:
-        """A consistent copy of everything recorded so far."""
-        with self._lock:
-            return self._state.copy()
+    def state(self, *, records: int | None = None) -> LabState:
+        """A consistent copy of everything recorded so far.
 
-    def changed_since(self, version: int, timeout: float) -> LabState | None:
-        """A copy once the state's version is not ``version``; None on timeout or close."""
+        ``records``: only the newest that many wire records and the events
+        from the first of them on, a copy whose cost does not grow with the
+        history (what a chart of the last ``records`` datagrams needs).
+        """
+        with self._lock:
+            return self._state.copy(records=records)
+
+    def changed_since(self, version: int, timeout: float, *,
+                      records: int | None = None) -> LabState | None:
+        """A copy once the state's version is not ``version``; None on timeout or close.
+
+        ``records``: copy only the newest that many wire records (see ``LabState.copy``).
+        """
         with self._changed:
             if not self._changed.wait_for(
                     lambda: self._closed or self._state.version != version, timeout):
                 return None
-            return None if self._closed else self._state.copy()
+            return None if self._closed else self._state.copy(records=records)
 
     def summary(self) -> str:
         """Deterministic text: protocol, each panel's counters and lines, the wire."""
@@ -428,6 +465,7 @@ class LabModel:
             if generation != self._generation and not self._closed:
                 return
             self._state.records[record.id] = record
+            self._state.last_id = max(self._state.last_id, record.id)
             self._state.version += 1
             self._changed.notify_all()
 

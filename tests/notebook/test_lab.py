@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from labchat.notebook.lab import ChatLab
+from labchat import voice
+from labchat.notebook.lab import ChatLab, CHART_LAST
 from labchat.udp import registry
 from labchat.udp.peer import Address
 from labchat.voice import user_text
@@ -198,3 +199,16 @@ def test_the_labs_chart_saves_as_an_svg_file(lab: ChatLab, tmp_path: Path) -> No
     saved = path.read_text(encoding="utf-8")
     assert saved.startswith("<svg") and 'data-kind="data"' in saved
     assert user_text("keep this") in saved
+
+
+def test_a_long_conversation_charts_its_newest_datagrams_and_counts_the_rest(
+        lab: ChatLab) -> None:
+    for i in range(CHART_LAST + 10):
+        lab.send("A", f"m{i}")
+        if i % 10 == 9:
+            assert lab.wait_until_quiet()
+    assert lab.wait_until_quiet()
+    chart = lab.chart.value
+    assert chart.count('class="labchat-arrow"') == CHART_LAST
+    assert voice.chart_hidden(10) in chart
+    assert user_text(f"m{CHART_LAST + 9}") in chart

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from labchat.events import TimerExpired
+from labchat.notebook.chart import render_svg
 from labchat.notebook.lab_model import LabModel, Line
 from labchat.udp.peer import UdpPeer
 from labchat.voice import user_text
@@ -132,3 +133,22 @@ def test_a_datagram_reaching_a_new_peer_during_a_restart_cannot_deadlock_the_mod
         assert "timer expired for message #0" in model.summary()
     finally:
         model.close()
+
+
+def test_a_chart_of_the_newest_records_copies_only_them_and_draws_as_they_would_alone(
+        model: LabModel) -> None:
+    for i in range(30):
+        model.send("A", f"m{i}")
+        if i % 10 == 9:
+            assert model.wait_until_quiet()
+    assert model.wait_until_quiet()
+    full = model.state()
+    tail = model.state(records=12)
+    newest = full.wire()[-12:]
+    assert tail.wire() == newest
+    assert tail.earlier_records == len(full.wire()) - 12
+    # Drawn from the tail copy, the chart is the chart of those 12 records drawn alone.
+    alone = render_svg(newest, full.events, final=full.snapshot, last=None,
+                       time_origin=full.origin, proportional_time=False)
+    assert render_svg(tail.wire(), tail.events, final=tail.snapshot, last=None,
+                      time_origin=tail.origin, proportional_time=False) == alone
