@@ -532,6 +532,11 @@ def chart_hidden(count: int) -> str:
     return ngettext("{n} earlier datagram not shown", "{n} earlier datagrams not shown", count)
 
 
+def panel_earlier(count: int) -> str:
+    """Above a chat panel that shows only its newest lines: how many it leaves out."""
+    return ngettext("{n} earlier line not shown", "{n} earlier lines not shown", count)
+
+
 def chart_empty() -> str:
     return _("no datagrams yet")
 

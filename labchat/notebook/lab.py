@@ -58,6 +58,8 @@ __all__ = ["CHART_LAST", "ChatLab", "Line", "PeerPanel", "line_for", "line_html"
 
 #: How many datagrams the live chart draws (the newest); older ones are counted.
 CHART_LAST = 40
+#: How many of its newest lines a chat panel draws; it counts the older ones.
+PANEL_LAST = 200
 #: After a render that took ``d`` seconds, a change arriving within ``RENDER_RATIO * d``
 #: waits until then, so a burst of changes costs one redraw and the render thread
 #: spends at most about half its time drawing; a change after a quiet spell is
@@ -90,6 +92,9 @@ class PeerPanel:
         self.side = side
         self.name = name
         self._on_send = on_send
+        # Each shown line's HTML by its number in the conversation (and the line, so a
+        # restart's new line 0 is not taken for the old one).
+        self._html: dict[int, tuple[Line, str]] = {}
         self.title = widgets.HTML(f"<b>{html.escape(name)}</b>")
         self.messages = widgets.HTML()
         self.messages.add_class("labchat-messages")
@@ -118,9 +123,24 @@ class PeerPanel:
         self.input.value = ""
         self._on_send(text)
 
-    def show(self, lines: list[Line], state: dict[str, object]) -> None:
-        """Re-render the message list and counters (from the lab's render thread)."""
-        body = "".join(line_html(line) for line in lines) or (
+    def show(self, lines: list[Line], state: dict[str, object], earlier: int = 0) -> None:
+        """Re-render the message list and counters (from the lab's render thread).
+
+        ``lines`` are the newest lines, ``earlier`` how many came before them.
+        Each line's HTML is made once and kept while the line is shown.
+        """
+        cache: dict[int, tuple[Line, str]] = {}
+        parts = []
+        if earlier:
+            parts.append(f'<div class="labchat-earlier" style="color:#999999">'
+                         f'{html.escape(voice.panel_earlier(earlier))}</div>')
+        for number, line in enumerate(lines, start=earlier):
+            known = self._html.get(number)
+            markup = known[1] if known is not None and known[0] == line else line_html(line)
+            cache[number] = (line, markup)
+            parts.append(markup)
+        self._html = cache
+        body = "".join(parts) or (
             f'<div style="color:#999999">{html.escape(voice.label("no_messages"))}</div>')
         self.messages.value = f'<div style="height:220px;overflow-y:auto">{body}</div>'
         self.counters.value = html.escape(format_state(state) or "-")
@@ -402,7 +422,8 @@ class ChatLab:
         # "paid back" waits out that span, then the newest state is drawn once.
         ready_at = 0.0  # monotonic time before which a new render waits
         while not self._stop.is_set():
-            state = self.model.changed_since(self._rendered, timeout=1.0, records=CHART_LAST)
+            state = self.model.changed_since(self._rendered, timeout=1.0, records=CHART_LAST,
+                                              lines=PANEL_LAST)
             if state is None or self._stop.is_set():
                 continue  # nothing new yet, or closing
             pause = ready_at - time.monotonic()
@@ -410,7 +431,7 @@ class ChatLab:
                 if self._stop.wait(pause):
                     continue
                 # What the burst added meanwhile, drawn once.
-                state = self.model.state(records=CHART_LAST)
+                state = self.model.state(records=CHART_LAST, lines=PANEL_LAST)
             started = time.monotonic()
             try:
                 self._draw(state)
@@ -425,7 +446,8 @@ class ChatLab:
     def _draw(self, state: LabState) -> None:
         """Draw one copy of the model's state: both panels and the chart."""
         for side in SIDES:
-            self.panels[side].show(state.lines[side], state.snapshot[side])
+            self.panels[side].show(state.lines[side], state.snapshot[side],
+                                   state.earlier_lines[side])
         # The chart is drawn from the newest records alone; how many earlier
         # ones it leaves out is said above it.
         earlier = state.earlier_records

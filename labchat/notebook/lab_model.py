@@ -23,6 +23,7 @@ those while they call the model back), so no lock-order deadlock is possible.
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -169,14 +170,18 @@ class LabState:
     last_id: int = -1
     #: Wire records recorded but left out of this copy (the older ones).
     earlier_records: int = 0
+    #: Each panel's lines recorded but left out of this copy (the older ones).
+    earlier_lines: dict[Side, int] = field(default_factory=lambda: {"A": 0, "B": 0})
 
-    def copy(self, *, records: int | None = None) -> LabState:
+    def copy(self, *, records: int | None = None, lines: int | None = None) -> LabState:
         """A copy; with ``records``, only the newest that many wire records are copied,
-        and only the events from the first of them on (what a chart of them draws).
+        and only the events from the first of them on (what a chart of them draws);
+        with ``lines``, only each panel's newest that many lines.
 
-        That copy costs O(``records``) whatever the history, since record ids are
-        dense and each side's events are in time order.
+        That copy costs O(``records`` + ``lines``) whatever the history, since
+        record ids are dense and each side's events are in time order.
         """
+        shown = {side: _tail(self.lines[side], lines) for side in SIDES}
         if records is None:
             kept, events = dict(self.records), {side: list(self.events[side]) for side in SIDES}
         else:
@@ -185,15 +190,24 @@ class LabState:
             earliest = min((r.sent_at for r in kept.values()), default=None)
             events = {side: _since(self.events[side], earliest) for side in SIDES}
         return LabState(
-            lines={side: list(self.lines[side]) for side in SIDES},
+            lines=shown,
             snapshot={side: dict(self.snapshot[side]) for side in SIDES},
             events=events, records=kept, sent=dict(self.sent), received=dict(self.received),
             origin=self.origin, version=self.version, last_id=self.last_id,
-            earlier_records=self.earlier_records + len(self.records) - len(kept))
+            earlier_records=self.earlier_records + len(self.records) - len(kept),
+            earlier_lines={side: self.earlier_lines[side] + len(self.lines[side])
+                           - len(shown[side]) for side in SIDES})
 
     def wire(self) -> list[WireRecord]:
         """The relay's records in id order (ids are the senders', shared by one log)."""
         return [self.records[key] for key in sorted(self.records)]
+
+
+def _tail(items: Sequence[Line], count: int | None) -> list[Line]:
+    """The newest ``count`` items (all if None), read from the end: O(``count``)."""
+    if count is None:
+        return list(items)
+    return list(itertools.islice(reversed(items), count))[::-1]
 
 
 def _since(events: Sequence[Event], earliest: float | None) -> list[Event]:
@@ -338,27 +352,29 @@ class LabModel:
         with self._lock:
             return self._state.version
 
-    def state(self, *, records: int | None = None) -> LabState:
+    def state(self, *, records: int | None = None, lines: int | None = None) -> LabState:
         """A consistent copy of everything recorded so far.
 
         ``records``: only the newest that many wire records and the events
         from the first of them on, a copy whose cost does not grow with the
-        history (what a chart of the last ``records`` datagrams needs).
+        history (what a chart of the last ``records`` datagrams needs);
+        ``lines``: only each panel's newest that many lines.
         """
         with self._lock:
-            return self._state.copy(records=records)
+            return self._state.copy(records=records, lines=lines)
 
     def changed_since(self, version: int, timeout: float, *,
-                      records: int | None = None) -> LabState | None:
+                      records: int | None = None,
+                      lines: int | None = None) -> LabState | None:
         """A copy once the state's version is not ``version``; None on timeout or close.
 
-        ``records``: copy only the newest that many wire records (see ``LabState.copy``).
+        ``records``, ``lines``: copy only the newest ones (see ``LabState.copy``).
         """
         with self._changed:
             if not self._changed.wait_for(
                     lambda: self._closed or self._state.version != version, timeout):
                 return None
-            return None if self._closed else self._state.copy(records=records)
+            return None if self._closed else self._state.copy(records=records, lines=lines)
 
     def summary(self) -> str:
         """Deterministic text: protocol, each panel's counters and lines, the wire."""

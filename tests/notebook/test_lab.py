@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from labchat import voice
-from labchat.notebook.lab import ChatLab, CHART_LAST
+from labchat.notebook import lab as lab_module
+from labchat.notebook.lab import CHART_LAST, ChatLab
 from labchat.udp import registry
 from labchat.udp.peer import Address
 from labchat.voice import user_text
@@ -212,3 +213,15 @@ def test_a_long_conversation_charts_its_newest_datagrams_and_counts_the_rest(
     assert chart.count('class="labchat-arrow"') == CHART_LAST
     assert voice.chart_hidden(10) in chart
     assert user_text(f"m{CHART_LAST + 9}") in chart
+
+
+def test_a_panel_shows_its_newest_lines_and_says_how_many_came_before(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lab_module, "PANEL_LAST", 5)
+    with ChatLab("report") as lab:
+        for i in range(8):
+            lab.send("A", f"m{i}")
+        assert lab.wait_until_quiet()
+        shown = lab.panel("B").messages.value
+        assert message_lines(lab, "B") == [("new", said("A", f"m{i}")) for i in range(3, 8)]
+        assert voice.panel_earlier(3) in shown
