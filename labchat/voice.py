@@ -622,6 +622,8 @@ LABELS = {
     "protocol": N_("protocol"),
     "not_sent": N_("not sent: {error}"),
     "cannot_mismatch": N_("cannot force a mismatch: {error}"),
+    "history_too_small": N_("history must be at least 1, or None to keep everything, "
+                            "not {history}"),
     # the chat command
     "we": N_("we"),
     # the step-through

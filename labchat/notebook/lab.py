@@ -38,6 +38,7 @@ import ipywidgets as widgets
 from labchat import voice
 from labchat.notebook.chart import format_state, render_svg, save_svg
 from labchat.notebook.lab_model import (
+    HISTORY,
     LabModel,
     LabState,
     Line,
@@ -123,7 +124,7 @@ class PeerPanel:
         self.input.value = ""
         self._on_send(text)
 
-    def show(self, lines: list[Line], state: dict[str, object], earlier: int = 0) -> None:
+    def show(self, lines: Sequence[Line], state: dict[str, object], earlier: int = 0) -> None:
         """Re-render the message list and counters (from the lab's render thread).
 
         ``lines`` are the newest lines, ``earlier`` how many came before them.
@@ -166,11 +167,16 @@ class ChatLab:
     classes to the chooser. ``peer_protocol`` makes B run another engine for
     the whole session, e.g. a student's class as A and labchat's reference as
     B: ``ChatLab(StopAndWait, peer_protocol="stop-and-wait")``.
+
+    ``history`` is how many of the newest lines, events and wire records the
+    model keeps (the view draws fewer); ``history=None`` keeps every one, for
+    a notebook that saves or summarises a long conversation whole.
     """
 
     def __init__(self, protocol: ProtocolLike = "report", *, seed: int = 0,
                  names: tuple[str, str] = ("A", "B"), peer_protocol: ProtocolLike | None = None,
-                 protocols: Sequence[ProtocolLike] = ()) -> None:
+                 protocols: Sequence[ProtocolLike] = (),
+                 history: int | None = HISTORY) -> None:
         global _current
         # Resolved before anything is built or closed: a ValueError of one line if unknown.
         chosen = resolve_protocol(protocol)
@@ -188,7 +194,7 @@ class ChatLab:
         self._drawn = threading.Condition()
         self._rendered = -1
         self.model = LabModel(chosen, seed=seed, names=names, peer_protocol=peer,
-                              protocols=extras, connect=LocalSession)
+                              protocols=extras, connect=LocalSession, history=history)
         self._building = True  # widget observers ignore the values set while building
         try:
             self._build_widgets(self.model.protocol, seed)

@@ -25,8 +25,8 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, cast
 
@@ -41,6 +41,10 @@ from labchat.trace import SIDES, Side, WireRecord, check_side, other
 from labchat.udp.peer import UdpPeer, wait_until
 from labchat.udp.relay import UdpRelay
 from labchat.udp.wirelog import WireLog
+
+#: What a model keeps of each history by default: each panel's newest lines, each
+#: engine's newest events, the newest wire records (the lab draws far fewer).
+HISTORY = 1_000
 
 LineKind = Literal["sent", "new", "resent", "rejected", "note", "error"]
 
@@ -154,10 +158,12 @@ class LocalSession:
 class LabState:
     """What the peers' and relay's threads recorded (a copy, once out of the model)."""
 
-    lines: dict[Side, list[Line]] = field(default_factory=lambda: {"A": [], "B": []})
+    # The model's own state holds deques bounded by its ``history``; a copy holds lists.
+    lines: dict[Side, MutableSequence[Line]] = field(default_factory=lambda: {"A": [], "B": []})
     snapshot: dict[Side, dict[str, object]] = field(default_factory=lambda: {"A": {}, "B": {}})
     #: Each engine's events, but the arrivals (the wire records say those).
-    events: dict[Side, list[Event]] = field(default_factory=lambda: {"A": [], "B": []})
+    events: dict[Side, MutableSequence[Event]] = field(
+        default_factory=lambda: {"A": [], "B": []})
     records: dict[int, WireRecord] = field(default_factory=dict)
     #: Datagrams each peer sent and received: with the records, they tell when all is quiet.
     sent: dict[Side, int] = field(default_factory=lambda: {"A": 0, "B": 0})
@@ -172,6 +178,47 @@ class LabState:
     earlier_records: int = 0
     #: Each panel's lines recorded but left out of this copy (the older ones).
     earlier_lines: dict[Side, int] = field(default_factory=lambda: {"A": 0, "B": 0})
+    #: Counted as records come, so quiet is known without rereading (or keeping) them
+    #: all: each side's datagrams that reached the relay, copies the relay forwarded
+    #: to it, and records still in flight.
+    reached_relay: dict[Side, int] = field(default_factory=lambda: {"A": 0, "B": 0})
+    forwarded: dict[Side, int] = field(default_factory=lambda: {"A": 0, "B": 0})
+    in_flight: int = 0
+
+    @classmethod
+    def bounded(cls, history: int | None, version: int = 0) -> LabState:
+        """An empty state whose lines, events and records keep the newest ``history``."""
+        return cls(lines={side: deque(maxlen=history) for side in SIDES},
+                   events={side: deque(maxlen=history) for side in SIDES}, version=version)
+
+    def add_line(self, side: Side, line: Line) -> None:
+        lines = self.lines[side]
+        if isinstance(lines, deque) and len(lines) == lines.maxlen:
+            self.earlier_lines[side] += 1  # the oldest falls out
+        lines.append(line)
+
+    def add_record(self, record: WireRecord, history: int | None) -> None:
+        """Record (or update) ``record``; beyond ``history``, forget the oldest settled ones."""
+        old = self.records.get(record.id)
+        if old is not None:
+            self._count(old, -1)
+        self._count(record, 1)
+        self.records[record.id] = record
+        self.last_id = max(self.last_id, record.id)
+        while history is not None and len(self.records) > history:
+            oldest = next(iter(self.records))  # dicts keep insertion order
+            if self.records[oldest].fate == "in_flight":
+                break  # its update is still to come; it goes once settled
+            del self.records[oldest]
+            self.earlier_records += 1
+
+    def _count(self, record: WireRecord, sign: int) -> None:
+        if record.copy_of is None:
+            self.reached_relay[record.source] += sign
+        if record.fate == "delivered":
+            self.forwarded[record.destination] += sign
+        if record.fate == "in_flight":
+            self.in_flight += sign
 
     def copy(self, *, records: int | None = None, lines: int | None = None) -> LabState:
         """A copy; with ``records``, only the newest that many wire records are copied,
@@ -181,7 +228,9 @@ class LabState:
         That copy costs O(``records`` + ``lines``) whatever the history, since
         record ids are dense and each side's events are in time order.
         """
-        shown = {side: _tail(self.lines[side], lines) for side in SIDES}
+        shown: dict[Side, MutableSequence[Line]] = {
+            side: _tail(self.lines[side], lines) for side in SIDES}
+        events: dict[Side, MutableSequence[Event]]
         if records is None:
             kept, events = dict(self.records), {side: list(self.events[side]) for side in SIDES}
         else:
@@ -193,7 +242,9 @@ class LabState:
             lines=shown,
             snapshot={side: dict(self.snapshot[side]) for side in SIDES},
             events=events, records=kept, sent=dict(self.sent), received=dict(self.received),
-            origin=self.origin, version=self.version, last_id=self.last_id,
+            reached_relay=dict(self.reached_relay), forwarded=dict(self.forwarded),
+            in_flight=self.in_flight, origin=self.origin, version=self.version,
+            last_id=self.last_id,
             earlier_records=self.earlier_records + len(self.records) - len(kept),
             earlier_lines={side: self.earlier_lines[side] + len(self.lines[side])
                            - len(shown[side]) for side in SIDES})
@@ -203,21 +254,19 @@ class LabState:
         return [self.records[key] for key in sorted(self.records)]
 
 
-def _tail(items: Sequence[Line], count: int | None) -> list[Line]:
+def _tail(items: MutableSequence[Line], count: int | None) -> list[Line]:
     """The newest ``count`` items (all if None), read from the end: O(``count``)."""
     if count is None:
         return list(items)
     return list(itertools.islice(reversed(items), count))[::-1]
 
 
-def _since(events: Sequence[Event], earliest: float | None) -> list[Event]:
+def _since(events: MutableSequence[Event], earliest: float | None) -> list[Event]:
     """The events at or after ``earliest``, found from the newest back (time order)."""
     if earliest is None:
         return []
-    start = len(events)
-    while start > 0 and events[start - 1].at >= earliest:
-        start -= 1
-    return list(events[start:])
+    newest_first = itertools.takewhile(lambda event: event.at >= earliest, reversed(events))
+    return list(newest_first)[::-1]
 
 
 class LabModel:
@@ -229,6 +278,12 @@ class LabModel:
     whole session. ``restart`` replaces the conversation (new peers, new
     relay) for a new protocol or seed. ``connect`` builds each conversation
     (default: both peers and the relay here, over UDP on 127.0.0.1).
+
+    ``history`` bounds what the model keeps: each panel's newest lines, each
+    engine's newest events and the newest wire records, that many of each
+    (a view draws only their tail, so memory stays flat however long the
+    conversation). A notebook that wants every record of a long conversation
+    (for ``records()``, ``summary()`` or a capture) passes ``history=None``.
     """
 
     def __init__(self, protocol: ProtocolLike = "report", *, seed: int = 0,
@@ -236,7 +291,11 @@ class LabModel:
                  peer_protocol: ProtocolLike | None = None,
                  protocols: Sequence[ProtocolLike] = (),
                  impairment: Impairment | None = None,
-                 connect: SessionFactory = LocalSession) -> None:
+                 connect: SessionFactory = LocalSession,
+                 history: int | None = HISTORY) -> None:
+        if history is not None and history < 1:
+            raise ValueError(voice.label("history_too_small", history=history))
+        self.history = history
         chosen = resolve_protocol(protocol)  # a ValueError of one line if unknown
         #: The engine classes ``restart`` can choose by name: the rungs, then the extras.
         self.choices: dict[str, type[Engine]] = dict(PROTOCOLS)
@@ -251,7 +310,7 @@ class LabModel:
         self._connect = connect
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
-        self._state = LabState()
+        self._state = LabState.bounded(history)
         # Which conversation is current: set before its peers start, so what
         # reaches them while it is being built is already the lab's.
         self._generation = 0
@@ -321,7 +380,7 @@ class LabModel:
         self.seed = seed if seed is not None else self.seed
         self._session.close()
         with self._changed:
-            self._state = LabState(version=self._state.version + 1)
+            self._state = LabState.bounded(self.history, version=self._state.version + 1)
             self._generation += 1
             self._changed.notify_all()
         self._session = self._new_session()
@@ -449,7 +508,7 @@ class LabModel:
 
     def _add_line(self, side: Side, line: Line) -> None:
         with self._changed:
-            self._state.lines[side].append(line)
+            self._state.add_line(side, line)
             self._state.version += 1
             self._changed.notify_all()
 
@@ -472,7 +531,7 @@ class LabModel:
             if isinstance(event, DatagramSent):
                 state.sent[side] += 1
             if line is not None:
-                state.lines[side].append(line)
+                state.add_line(side, line)
             state.version += 1
             self._changed.notify_all()
 
@@ -480,8 +539,7 @@ class LabModel:
         with self._changed:
             if generation != self._generation and not self._closed:
                 return
-            self._state.records[record.id] = record
-            self._state.last_id = max(self._state.last_id, record.id)
+            self._state.add_record(record, self.history)
             self._state.version += 1
             self._changed.notify_all()
 
@@ -490,14 +548,11 @@ class LabModel:
             if session is not self._session and not self._closed:
                 return False
             state = self._state
-            records = list(state.records.values())
-            if any(record.fate == "in_flight" for record in records):
+            if state.in_flight:
                 return False
             for side in SIDES:
-                reached_relay = sum(r.source == side and r.copy_of is None for r in records)
-                forwarded = sum(r.destination == side and r.fate == "delivered"
-                                for r in records)
-                if state.sent[side] != reached_relay or state.received[side] != forwarded:
+                if (state.sent[side] != state.reached_relay[side]
+                        or state.received[side] != state.forwarded[side]):
                     return False
         # Outside the lab's lock: each peer takes its own to answer.
         return all(peer.unfinished() == 0 for peer in session.peers.values())

@@ -152,3 +152,32 @@ def test_a_chart_of_the_newest_records_copies_only_them_and_draws_as_they_would_
                        time_origin=full.origin, proportional_time=False)
     assert render_svg(tail.wire(), tail.events, final=tail.snapshot, last=None,
                       time_origin=tail.origin, proportional_time=False) == alone
+
+
+def test_the_models_history_stays_at_its_bound_however_long_the_conversation() -> None:
+    with LabModel("report", history=10) as bounded:
+        for i in range(40):
+            bounded.send("A", f"m{i}")
+            if i % 10 == 9:
+                assert bounded.wait_until_quiet()  # quiet is still known, from counts
+        assert bounded.wait_until_quiet()
+        state = bounded.state()
+        assert state.lines["B"] == [Line("new", said("A", f"m{i}")) for i in range(30, 40)]
+        assert state.earlier_lines["B"] == 30
+        assert len(state.events["A"]) == 10
+        assert [r.label.split()[0] for r in bounded.records()] == [f"m{i}" for i in range(30, 40)]
+        assert state.earlier_records == 30
+
+
+def test_a_model_asked_for_its_whole_history_keeps_every_record() -> None:
+    with LabModel("report", history=None) as whole:
+        for i in range(30):
+            whole.send("A", f"m{i}")
+        assert whole.wait_until_quiet()
+        assert len(whole.records()) == 30
+        assert len(whole.state().lines["B"]) == 30
+
+
+def test_a_history_below_one_is_refused_in_one_line() -> None:
+    with pytest.raises(ValueError, match="history"):
+        LabModel("report", history=0)
