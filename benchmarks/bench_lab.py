@@ -45,7 +45,7 @@ def _send_ratio(lab: ChatLab, first: int, count: int) -> float:
         text = f"probe-{i}-"
         start = time.perf_counter()
         lab.send("A", text)
-        _until(lambda: len(lab.b.events("delivered")) > i)  # noqa: B023 - called at once
+        _until(lambda: lab.b.count("delivered") > i)  # noqa: B023 - called at once
         delivered = time.perf_counter() - start
         _until(lambda: text in lab.panel("B").messages.value)  # noqa: B023 - called at once
         shown = time.perf_counter() - start
@@ -55,7 +55,7 @@ def _send_ratio(lab: ChatLab, first: int, count: int) -> float:
 
 def _fill(lab: ChatLab, upto: int) -> None:
     """Send until B's peer has delivered ``upto`` messages in all."""
-    have = len(lab.b.events("delivered"))
+    have = lab.b.count("delivered")
     for i in range(have, upto):
         lab.send("A", f"fill {i}")
         if i % 200 == 199:
