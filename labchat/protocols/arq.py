@@ -99,7 +99,7 @@ from typing import ClassVar, Literal
 from labchat.errors import RemoteProtocolError
 from labchat.events import GapSkipped, GaveUp, MessageRetransmitted, MessageSent
 from labchat.protocols.base import DatagramKind, Engine, Outgoing, decode_text, encode_text
-from labchat.protocols.settings import EngineSettings, SettingError, setting
+from labchat.protocols.settings import EngineSettings, SettingError, flag, setting
 
 DEFAULT_TIMEOUT = 0.2
 DEFAULT_MAX_TIMEOUT = 3.2
@@ -164,6 +164,10 @@ class WindowSettings(ArqSettings):
 
     window: int = setting(DEFAULT_WINDOW, "messages in flight at most",
                           low=1, high=(1 << MAX_SEQ_BITS) // 2)
+    #: Off, a rung refuses a window its sequence space cannot tell apart from
+    #: the next one (K&R 3.4.4); on, it takes it, to show what goes wrong.
+    allow_unsafe_window: bool = flag(
+        False, "UNSAFE: take a window too large for the sequence space (K&R Figure 3.27)")
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,10 @@ again (``c`` is beyond the gap); the timer fires and ``D 1``, ``D 2`` go again.
 Acknowledgements: every arrival is acknowledged at once, riding on a data
 datagram if one leaves in the same step, else alone.
 
-The textbook bound is ``window < 2**seq_bits``; the skip mark after a give-up
+The textbook bound is ``window < 2**seq_bits`` (the constructor refuses a
+larger window unless ``allow_unsafe_window`` is on, which exists to show why
+the bound exists: with ``window = 2**seq_bits`` a whole window lost and
+resent looks like the next window); the skip mark after a give-up
 needs more room (a window plus the jump within half the space, see ``arq``):
 without it a give-up leaves this direction out of step.
 """
@@ -53,7 +56,7 @@ class GoBackNSettings(WindowSettings):
 
     def _check_together(self) -> None:
         super()._check_together()
-        if self.window >= 1 << self.seq_bits:
+        if self.window >= 1 << self.seq_bits and not self.allow_unsafe_window:
             raise SettingError(
                 f"Go-Back-N needs window < 2**seq_bits: window {self.window} with "
                 f"seq_bits={self.seq_bits} gives only {1 << self.seq_bits} numbers"

@@ -57,7 +57,14 @@ selective form is the step beyond it that real protocols take, one setting
 away (the lab and ``make bench`` show both).
 
 The window must be at most half the sequence space (else an old copy and a
-new message share a number): the constructor refuses a larger one. The skip
+new message share a number): the constructor refuses a larger one, unless
+``allow_unsafe_window`` is on. That setting exists for one lesson, K&R's
+Figure 3.27: with ``seq_bits=2`` and a window of 3, when every ACK of
+messages 0, 1 and 2 is lost, the resent message 0 falls inside the
+receiver's new window (3, 0, 1) and is taken as the *next* message 0; it is
+handed over as new once message 3 arrives. The receiver follows the
+textbook's rule, "a number inside my window is new", which is the same as
+reading the number relative to its window base whenever the window is safe. The skip
 mark after a give-up needs a window plus the jump within half the space (see
 ``arq``); at exactly half, a give-up leaves this direction out of step.
 """
@@ -96,7 +103,7 @@ class SelectiveRepeatSettings(WindowSettings):
 
     def _check_together(self) -> None:
         super()._check_together()
-        if 2 * self.window > 1 << self.seq_bits:
+        if 2 * self.window > 1 << self.seq_bits and not self.allow_unsafe_window:
             raise SettingError(
                 f"Selective Repeat needs a window of at most half the sequence space: "
                 f"window {self.window} > {(1 << self.seq_bits) // 2} (seq_bits={self.seq_bits})"
@@ -230,7 +237,12 @@ class SelectiveRepeatEngine(ArqEngine):
         if skip_to is not None:
             self._skip(skip_to, now)
         window = self.settings.window
-        seq = self.space.nearest(datagram.seq, self._receive_base)
+        # K&R's rule: a number inside the receive window is a new message.
+        # With a safe window that is also the nearest reading; with an unsafe
+        # one (allow_unsafe_window) it is where the old copy is mistaken.
+        offset = (datagram.seq - self.space.wire(self._receive_base)) % self.space.modulus
+        seq = (self._receive_base + offset if offset < window
+               else self.space.nearest(datagram.seq, self._receive_base))
         if self._receive_base <= seq < self._receive_base + window:
             if seq in self._buffer:
                 self._emit(DuplicateDiscarded(at=now, seq=seq))

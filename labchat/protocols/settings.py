@@ -41,12 +41,22 @@ def choice(default: str, meaning: str, *, choices: tuple[str, ...]) -> Any:
                  metadata={"meaning": meaning, "low": 0, "high": 0, "choices": choices})
 
 
+def flag(default: bool, meaning: str) -> Any:
+    """A settings field that is on or off (its type is ``bool``; range 0-1 for the help)."""
+    return field(default=default, metadata={"meaning": meaning, "low": 0, "high": 1})
+
+
+#: How the command line spells on and off.
+_ON = ("on", "true", "yes", "1")
+_OFF = ("off", "false", "no", "0")
+
+
 @dataclass(frozen=True)
 class SettingInfo:
     """What one setting accepts, read from its declaration (for checks and help)."""
 
     name: str
-    kind: type  # int, float, or str for a choice
+    kind: type  # int, float, bool, or str for a choice
     default: object
     meaning: str
     low: float
@@ -58,6 +68,8 @@ class SettingInfo:
         """``a whole number from 1 to 16``: the words an error and the help use."""
         if self.kind is str:
             return f"one of {', '.join(self.choices)}"
+        if self.kind is bool:
+            return "on or off"
         what = "a whole number" if self.kind is int else "a number"
         return f"{what} from {self.low:g} to {self.high:g}"
 
@@ -69,6 +81,11 @@ class SettingInfo:
                                    f"got {value}")
             return str(value)
         number: int | float | None = None
+        if self.kind is bool:
+            if isinstance(value, bool):
+                return value
+            raise SettingError(f"{self.name} ({self.meaning}) must be {self.expected}, "
+                               f"got {value}")
         if isinstance(value, bool):
             pass  # a bool is an int to Python, never a count or a time
         elif isinstance(value, int):
@@ -83,7 +100,9 @@ class SettingInfo:
     def parse(self, text: str) -> int | float | str:
         """Text from the command line, converted and checked."""
         value: object = text
-        if self.kind is int and _WHOLE.fullmatch(text.strip()):
+        if self.kind is bool and text.strip().lower() in _ON + _OFF:
+            value = text.strip().lower() in _ON
+        elif self.kind is int and _WHOLE.fullmatch(text.strip()):
             value = int(text)
         elif self.kind is float:
             with contextlib.suppress(ValueError):  # not a number: refused by check
