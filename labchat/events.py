@@ -142,6 +142,27 @@ class TimerExpired(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RttSampled(Event):
+    """An ACK timed a message sent once: the round-trip estimate moved (RFC 6298)."""
+
+    name: ClassVar[str] = "rtt_sample"
+    seq: int  # the message whose round trip was measured
+    sample: float  # seconds from its one transmission to its ACK
+    srtt: float
+    rttvar: float
+    rto: float  # the timeout the next timer starts with
+
+
+@dataclass(frozen=True, kw_only=True)
+class FastRetransmitted(Event):
+    """Three duplicate ACKs arrived: the window goes out again before its timer."""
+
+    name: ClassVar[str] = "fast_retransmit"
+    seq: int  # the oldest unacknowledged message, resent first
+    duplicates: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class GaveUp(Event):
     """The retry limit was reached: this message will not be delivered."""
 

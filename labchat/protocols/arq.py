@@ -55,7 +55,11 @@ it sends, so the textbook form stays exactly what Kurose & Ross draw.
 
 Retransmission timeout: it starts at ``timeout``, doubles on every expiry up
 to ``max_timeout``, and goes back to ``timeout`` when an ACK makes progress
-(or after giving up). After ``max_retries`` retransmissions of a message
+(or after giving up). With ``adaptive_timeout`` it is learned instead, as
+RFC 6298 says (``labchat.protocols.rtt``): every ACK of a message sent only
+once is a round-trip sample (Karn's rule), the timeout is ``SRTT + 4 *
+RTTVAR`` held to ``[min_timeout, max_timeout]``, and a doubled timeout stays
+doubled until the next sample. After ``max_retries`` retransmissions of a message
 without an ACK, the next expiry gives it up: a ``GaveUp`` event, never a
 silent drop. "Gave up" means the sender can no longer vouch for the message;
 it may still have arrived if only the ACKs were lost.
@@ -97,8 +101,9 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from labchat.errors import RemoteProtocolError
-from labchat.events import GapSkipped, GaveUp, MessageRetransmitted, MessageSent
+from labchat.events import GapSkipped, GaveUp, MessageRetransmitted, MessageSent, RttSampled
 from labchat.protocols.base import DatagramKind, Engine, Outgoing, decode_text, encode_text
+from labchat.protocols.rtt import RttEstimator
 from labchat.protocols.settings import EngineSettings, SettingError, flag, setting
 
 DEFAULT_TIMEOUT = 0.2
@@ -108,6 +113,9 @@ DEFAULT_SEQ_BITS = 16
 MAX_SEQ_BITS = 16  # keeps every number at five digits or fewer
 #: Messages in flight for the windowed rungs (Go-Back-N, Selective Repeat).
 DEFAULT_WINDOW = 4
+#: The learned timeout's floor: RFC 6298's 1 s is for the Internet; labchat's
+#: round trips are tens of milliseconds (see ``labchat.protocols.rtt``).
+DEFAULT_MIN_TIMEOUT = 0.01
 #: An hour: longer is a mistyped unit, not a timer.
 MAX_TIMEOUT_SECONDS = 3600.0
 #: A sender abandons at most this many windows of messages under one unproven
@@ -136,6 +144,11 @@ class ArqSettings(EngineSettings):
                                low=0, high=1000)
     seq_bits: int = setting(DEFAULT_SEQ_BITS, "bits of a sequence number on the wire",
                             low=1, high=MAX_SEQ_BITS)
+    adaptive_timeout: bool = flag(
+        False, "learn the timeout from measured round trips (RFC 6298) instead of a fixed one")
+    min_timeout: float = setting(DEFAULT_MIN_TIMEOUT,
+                                 "floor of the learned timeout, seconds (RFC 6298 says 1)",
+                                 low=0.001, high=MAX_TIMEOUT_SECONDS)
 
     @property
     def window(self) -> int:
@@ -152,6 +165,9 @@ class ArqSettings(EngineSettings):
             raise SettingError(
                 f"max_timeout ({self.max_timeout:g}) must be at least timeout ({self.timeout:g})"
             )
+        if self.adaptive_timeout and not self.max_timeout >= self.min_timeout:
+            raise SettingError(f"max_timeout ({self.max_timeout:g}) must be at least "
+                               f"min_timeout ({self.min_timeout:g})")
 
     def backed_off(self, rto: float) -> float:
         """The next timeout after one expiry: twice as long, up to the cap."""
@@ -339,6 +355,7 @@ class Pending:
     retries: int = 0  # expiries survived (Selective Repeat keeps one per message)
     rto: float = 0.0  # its current timeout (Selective Repeat)
     deadline: float = 0.0  # when its timer fires (Selective Repeat)
+    sent_at: float = 0.0  # its first transmission (a round-trip sample if never resent)
 
 
 class ArqEngine(Engine):
@@ -379,6 +396,9 @@ class ArqEngine(Engine):
         #: The longest jump a skip mark of this side makes, or that it accepts.
         self.max_skip = max(0, min(half - self.settings.window,
                                    SKIP_WINDOWS * self.settings.window))
+        #: The round-trip estimate; it sets the timeout only with ``adaptive_timeout``.
+        self.rtt = RttEstimator(self.settings.timeout, self.settings.min_timeout,
+                                self.settings.max_timeout)
 
     # -- what every rung does the same way ------------------------------------------
 
@@ -409,7 +429,10 @@ class ArqEngine(Engine):
         datagram = self._decode(data)
         self._check_possible(datagram)  # may reject: nothing changed yet
         if isinstance(datagram, AckDatagram):
-            self._read_ack(datagram.ack, datagram.sack, now)
+            if datagram.sack is None and datagram.ack is not None:
+                self._on_ack_alone(datagram.ack, now)  # a repeat may be a duplicate ACK
+            else:
+                self._read_ack(datagram.ack, datagram.sack, now)
             self._fill_window(now)
             return
         skip_to = self._skip_target(datagram, self._receive_base)  # may reject: nothing changed yet
@@ -452,6 +475,10 @@ class ArqEngine(Engine):
         if ack is not None:
             self._on_ack(ack, now)
 
+    def _on_ack_alone(self, ack: int, now: float) -> None:
+        """A stand-alone ACK (``A``): what TCP counts as a duplicate when it repeats."""
+        self._on_ack(ack, now)
+
     @abstractmethod
     def _receive(self, datagram: DataDatagram, skip_to: int | None, now: float) -> None:
         """Apply the receive rule to a data datagram, after its skip mark (if ahead) and
@@ -487,7 +514,7 @@ class ArqEngine(Engine):
 
     def _take_next(self, now: float) -> Pending:
         """Number the oldest waiting message and transmit it for the first time."""
-        pending = Pending(self._next_seq, self._waiting.popleft())
+        pending = Pending(self._next_seq, self._waiting.popleft(), sent_at=now)
         self._next_seq += 1
         self._emit(MessageSent(at=now, text=pending.text, seq=pending.seq))
         self._transmit(pending)
@@ -615,6 +642,37 @@ class ArqEngine(Engine):
         """Note that the peer has ``seq``: proof that it saw our skip mark, maybe."""
         if self._skip_proof is not None and seq >= self._skip_proof:
             self._skip_proof = None  # the receiver has caught up with the mark
+
+    def _sample_rtt(self, pending: Pending, now: float) -> None:
+        """``pending`` was just acknowledged: a round-trip sample, unless Karn's rule
+        forbids it (sent more than once: the ACK may answer any copy)."""
+        if not self.settings.adaptive_timeout or pending.attempts != 1:
+            return
+        self.rtt.sample(now - pending.sent_at)
+        assert self.rtt.srtt is not None and self.rtt.rttvar is not None
+        self._emit(RttSampled(at=now, seq=pending.seq, sample=now - pending.sent_at,
+                              srtt=self.rtt.srtt, rttvar=self.rtt.rttvar, rto=self.rtt.rto))
+
+    def _first_rto(self) -> float:
+        """The timeout a fresh timer starts with: fixed, or the learned RTO."""
+        return self.rtt.rto if self.settings.adaptive_timeout else self.settings.timeout
+
+    def _back_off(self, rto: float) -> float:
+        """The timeout after an expiry of a timer that ran ``rto``: doubled, capped.
+
+        With ``adaptive_timeout`` the learned RTO keeps the backed-off value
+        until the next sample (RFC 6298 5.5, 5.7), so later timers start there.
+        """
+        backed = self.settings.backed_off(rto)
+        if self.settings.adaptive_timeout:
+            self.rtt.keep_at_least(backed)
+        return backed
+
+    def _rtt_state(self) -> dict[str, object]:
+        """The estimator's variables for a snapshot, only when it sets the timeout."""
+        if not self.settings.adaptive_timeout:
+            return {}
+        return {"srtt": self.rtt.srtt, "rttvar": self.rtt.rttvar, "learned rto": self.rtt.rto}
 
     def _give_up(self, pending: Pending, now: float) -> None:
         self._emit(GaveUp(at=now, text=pending.text, seq=pending.seq, attempts=pending.attempts))

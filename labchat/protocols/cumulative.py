@@ -25,7 +25,7 @@ class CumulativeArqEngine(ArqEngine):
     def __init__(self, **settings: object) -> None:
         super().__init__(**settings)
         # sender: the one timer, for the oldest unacknowledged message
-        self._rto = self.settings.timeout
+        self._rto = self._first_rto()
         self._retries = 0  # expiries since the window last moved
         self._deadline: float | None = None
 
@@ -33,8 +33,9 @@ class CumulativeArqEngine(ArqEngine):
         return self._deadline
 
     def _progressed(self) -> None:
-        """The window moved: the timeout goes back to its initial value."""
-        self._rto = self.settings.timeout
+        """The window moved: the timeout goes back to its initial value (or, learning
+        it, to the learned one, which a sample on this ACK may just have moved)."""
+        self._rto = self._first_rto()
         self._retries = 0
 
     def _restart_after_give_up(self, now: float, base_before: int) -> None:

@@ -30,6 +30,13 @@ again (``c`` is beyond the gap); the timer fires and ``D 1``, ``D 2`` go again.
 Acknowledgements: every arrival is acknowledged at once, riding on a data
 datagram if one leaves in the same step, else alone.
 
+Fast retransmit (``fast_retransmit``, off by default: the textbook's
+Go-Back-N has none): the receiver answers every message beyond a gap with
+the same cumulative ACK. On the third such *stand-alone* ACK (a data
+datagram repeating its ack is not a duplicate, as in TCP) the sender resends
+the window at once instead of waiting for the timer, once per window base;
+the timeout does not double and the retry count does not grow.
+
 The textbook bound is ``window < 2**seq_bits`` (the constructor refuses a
 larger window unless ``allow_unsafe_window`` is on, which exists to show why
 the bound exists: with ``window = 2**seq_bits`` a whole window lost and
@@ -44,15 +51,21 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from labchat.events import AckReceived, TimerExpired
+from labchat.events import AckReceived, FastRetransmitted, TimerExpired
 from labchat.protocols.arq import Pending, WindowSettings
 from labchat.protocols.cumulative import CumulativeArqEngine
-from labchat.protocols.settings import SettingError
+from labchat.protocols.settings import SettingError, flag
+
+#: Duplicate ACKs that trigger a fast retransmit (TCP's, RFC 5681).
+DUPLICATE_ACKS = 3
 
 
 @dataclass(frozen=True, kw_only=True)
 class GoBackNSettings(WindowSettings):
     """Go-Back-N's knobs; its window must be smaller than the sequence space."""
+
+    fast_retransmit: bool = flag(
+        False, "resend the window on the third duplicate ACK, before the timer fires")
 
     def _check_together(self) -> None:
         super()._check_together()
@@ -68,11 +81,14 @@ class GoBackNEngine(CumulativeArqEngine):
 
     protocol = "go-back-n"
     Settings = GoBackNSettings
+    settings: GoBackNSettings
 
     def __init__(self, **settings: object) -> None:
         super().__init__(**settings)
         # sender: _send_base .. _next_seq - 1 are in flight, oldest first
         self._in_flight: deque[Pending] = deque()
+        self._duplicate_acks = 0  # stand-alone ACKs repeating the base's predecessor
+        self._fast_retransmitted = False  # once per window base, as TCP Reno does
 
     # -- sender ----------------------------------------------------------------------
 
@@ -88,12 +104,34 @@ class GoBackNEngine(CumulativeArqEngine):
         offset = (ack - self.space.wire(self._send_base)) % self.space.modulus
         if offset >= len(self._in_flight):
             return
-        acked = tuple(self._in_flight.popleft().seq for _ in range(offset + 1))
+        taken = [self._in_flight.popleft() for _ in range(offset + 1)]
+        acked = tuple(pending.seq for pending in taken)
         self._send_base = acked[-1] + 1
         self._emit(AckReceived(at=now, acked=acked))
+        self._sample_rtt(taken[-1], now)  # the message this ACK answers
+        self._duplicate_acks = 0
+        self._fast_retransmitted = False
         self._acknowledged(acked[-1])
         self._progressed()
         self._deadline = now + self._rto if self._in_flight else None
+
+    def _on_ack_alone(self, ack: int, now: float) -> None:
+        duplicate = (self._send_base > 0 and bool(self._in_flight)
+                     and ack == self.space.wire(self._send_base - 1))
+        if not (duplicate and self.settings.fast_retransmit):
+            self._on_ack(ack, now)
+            return
+        self._duplicate_acks += 1
+        if self._duplicate_acks < DUPLICATE_ACKS or self._fast_retransmitted:
+            return
+        # The receiver got DUPLICATE_ACKS messages beyond a gap: the base is
+        # lost, not late. Go back N now; no backoff, the timer restarts.
+        self._fast_retransmitted = True
+        self._emit(FastRetransmitted(at=now, seq=self._send_base,
+                                     duplicates=self._duplicate_acks))
+        for pending in self._in_flight:
+            self._retransmit(pending, now)
+        self._deadline = now + self._rto
 
     def handle_timer(self, now: float) -> None:
         if not self._in_flight or self._deadline is None or now < self._deadline:
@@ -101,7 +139,7 @@ class GoBackNEngine(CumulativeArqEngine):
         self._emit(TimerExpired(at=now, seq=self._send_base, timeout=self._rto))
         if self._retries < self.settings.max_retries:
             self._retries += 1
-            self._rto = self.settings.backed_off(self._rto)
+            self._rto = self._back_off(self._rto)
             for pending in self._in_flight:  # go back N: resend the whole window
                 self._retransmit(pending, now)
             self._deadline = now + self._rto
@@ -131,4 +169,5 @@ class GoBackNEngine(CumulativeArqEngine):
             "expected seq": self._receive_base,
             "seq space": self.space.modulus,
             **self._skip_state(),
+            **self._rtt_state(),
         }

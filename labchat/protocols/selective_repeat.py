@@ -135,7 +135,7 @@ class SelectiveRepeatEngine(ArqEngine):
         while self._waiting and self._next_seq - self._send_base < self.settings.window:
             pending = self._take_next(now)
             self._unacked[pending.seq] = pending
-            self._arm(pending, self.settings.timeout, now)
+            self._arm(pending, self._first_rto(), now)
 
     def _arm(self, pending: Pending, rto: float, now: float) -> None:
         pending.rto = rto
@@ -148,6 +148,7 @@ class SelectiveRepeatEngine(ArqEngine):
         if pending is None:
             return  # outside the window, or acknowledged already
         self._emit(AckReceived(at=now, acked=(pending.seq,)))
+        self._sample_rtt(pending, now)
         self._accept(pending, now, in_order=False)
         self._slide()
 
@@ -168,6 +169,11 @@ class SelectiveRepeatEngine(ArqEngine):
             return
         taken.sort(key=lambda item: item[0].seq)
         self._emit(AckReceived(at=now, acked=tuple(p.seq for p, _ in taken)))
+        # One sample per ACK, from the latest message it names that was sent
+        # only once (Karn's rule): the others waited in the peer's buffer.
+        fresh = [p for p, _ in taken if p.attempts == 1]
+        if fresh:
+            self._sample_rtt(max(fresh, key=lambda p: p.sent_at), now)
         for pending, in_order in taken:
             self._accept(pending, now, in_order=in_order)
         self._slide()
@@ -197,7 +203,7 @@ class SelectiveRepeatEngine(ArqEngine):
             if pending.retries < self.settings.max_retries:
                 pending.retries += 1
                 self._retransmit(pending, now)  # this message only
-                self._arm(pending, self.settings.backed_off(pending.rto), now)
+                self._arm(pending, self._back_off(pending.rto), now)
             else:
                 self._give_up_through(pending, now)
 
@@ -318,4 +324,5 @@ class SelectiveRepeatEngine(ArqEngine):
             "buffered": sorted(self._buffer),
             "seq space": self.space.modulus,
             **self._skip_state(),
+            **self._rtt_state(),
         }

@@ -78,6 +78,7 @@ class StopAndWaitEngine(CumulativeArqEngine):
         if sending is None or ack != self.space.wire(sending.seq):
             return  # the ACK of an older message (a duplicate): wait on
         self._emit(AckReceived(at=now, acked=(sending.seq,)))
+        self._sample_rtt(sending, now)
         self._acknowledged(sending.seq)
         self._sending = None
         self._send_base = self._next_seq
@@ -91,7 +92,7 @@ class StopAndWaitEngine(CumulativeArqEngine):
         self._emit(TimerExpired(at=now, seq=sending.seq, timeout=self._rto))
         if self._retries < self.settings.max_retries:
             self._retries += 1
-            self._rto = self.settings.backed_off(self._rto)
+            self._rto = self._back_off(self._rto)
             self._retransmit(sending, now)
             self._deadline = now + self._rto
             return
@@ -120,4 +121,5 @@ class StopAndWaitEngine(CumulativeArqEngine):
             "sent": self._next_seq,
             "delivered": self._receive_base,
             **self._skip_state(),
+            **self._rtt_state(),
         }

@@ -34,9 +34,11 @@ def test_the_rungs_declare_what_they_have() -> None:
              for protocol, engine in PROTOCOLS.items()}
     assert names["report"] == names["repaired"] == {"max_datagram"}
     assert names["stop-and-wait"] == {"timeout", "max_timeout", "max_retries", "seq_bits",
-                                      "max_datagram"}
-    assert names["go-back-n"] == names["stop-and-wait"] | {"window", "allow_unsafe_window"}
-    assert names["selective-repeat"] == names["go-back-n"] | {"acks"}
+                                      "max_datagram", "adaptive_timeout", "min_timeout"}
+    assert names["go-back-n"] == names["stop-and-wait"] | {"window", "allow_unsafe_window",
+                                                          "fast_retransmit"}
+    assert names["selective-repeat"] == \
+        names["stop-and-wait"] | {"window", "allow_unsafe_window", "acks"}
     assert create_engine("report").max_datagram == REPORT_RECV_BUFFER
     assert StopAndWaitEngine().settings.window == 1 and StopAndWaitEngine().settings.seq_bits == 1
     assert GoBackNEngine().settings.window == SelectiveRepeatEngine().settings.window \
@@ -59,7 +61,8 @@ def test_an_unknown_setting_lists_the_real_ones() -> None:
         create_engine("selective-repeat", windw=8)
     assert str(refused.value) == (
         "selective-repeat has no setting 'windw'; its settings: max_datagram, timeout, "
-        "max_timeout, max_retries, seq_bits, window, allow_unsafe_window, acks"
+        "max_timeout, max_retries, seq_bits, adaptive_timeout, min_timeout, window, "
+        "allow_unsafe_window, acks"
     )
 
 
