@@ -95,6 +95,13 @@ def test_the_readme_settings_table_matches_the_declarations() -> None:
     assert set(rows) == set(declared)
     for name, (kind_and_range, default) in rows.items():
         info = declared[name]
+        if info.kind is bool:
+            assert "on or off" in kind_and_range
+            assert ("on" if info.default else "off") in default
+            continue
+        accepted = (" or ".join(f"`{name}`" for name in info.choices) if info.kind is str
+                    else f"{info.low:g}-{info.high:g}")
+        assert accepted in kind_and_range
         assert ("whole number" in kind_and_range) == (info.kind is int)
         assert format(info.default, "" if info.kind is str else "g") in default
 
