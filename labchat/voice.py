@@ -42,6 +42,7 @@ from labchat.events import (
     DuplicateDiscarded,
     EngineFailed,
     Event,
+    FastRetransmitted,
     FloodSummarised,
     GapSkipped,
     GaveUp,
@@ -54,6 +55,7 @@ from labchat.events import (
     PeerRestarted,
     ResendReceived,
     ResendStarted,
+    RttSampled,
     StrangerIgnored,
     TimerExpired,
     TransportFailed,
@@ -309,6 +311,22 @@ def _timeout(event: TimerExpired, who: Speakers) -> Words:
     return Words(_("timeout #{seq} after {seconds} s", seq=event.seq,
                    seconds=f"{event.timeout:g}"),
                  chat=_("timer expired for message #{seq}", seq=event.seq))
+
+
+@_voice(RttSampled)
+def _rtt_sampled(event: RttSampled, who: Speakers) -> Words:
+    return Words(_("RTT #{seq} {sample} s: SRTT {srtt}, RTTVAR {rttvar}, RTO {rto}",
+                   seq=event.seq, sample=f"{event.sample:.3f}", srtt=f"{event.srtt:.3f}",
+                   rttvar=f"{event.rttvar:.3f}", rto=f"{event.rto:.3f}"),
+                 chat=_("round trip of message #{seq}: {sample} s; the timeout is now {rto} s",
+                        seq=event.seq, sample=f"{event.sample:.3f}", rto=f"{event.rto:.3f}"))
+
+
+@_voice(FastRetransmitted)
+def _fast_retransmitted(event: FastRetransmitted, who: Speakers) -> Words:
+    return Words(_("{n} duplicate ACKs: resend from #{seq}", n=event.duplicates, seq=event.seq),
+                 chat=_("{n} duplicate ACKs: fast retransmit from message #{seq}",
+                        n=event.duplicates, seq=event.seq))
 
 
 @_voice(GaveUp)

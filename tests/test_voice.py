@@ -203,15 +203,15 @@ LEFT_OUTSIDE = {
     "notebook/exercises.py": 1,  # the message the backoff exercise sends
     "notebook/plots.py": 2,  # ValueErrors for the coder
     "protocols/__init__.py": 9,
-    "protocols/arq.py": 22,  # the settings' help, a selective ACK's two rejections, and
-    # what no genuine peer sends
+    "protocols/arq.py": 27,  # the settings' help, a selective ACK's two rejections,
+    # what no genuine peer sends, and the learned timeout's floor and name in a snapshot
     "protocols/base.py": 3,
-    "protocols/go_back_n.py": 1,
+    "protocols/go_back_n.py": 2,  # and the fast_retransmit setting's help
     "protocols/mismatch.py": 1,
     "protocols/repaired.py": 2,
     "protocols/report.py": 2,
     "protocols/selective_repeat.py": 2,  # and the acks setting's help
-    "protocols/settings.py": 6,  # and a choice setting's refusal
+    "protocols/settings.py": 8,  # and a choice setting's and an on-off setting's words
     "protocols/stop_and_wait.py": 2,  # a setting's help; a state value, "waiting for ACK n"
     "protocols/student.py": 6,
     "sim/channel.py": 9,
