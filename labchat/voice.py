@@ -657,6 +657,10 @@ LABELS = {
     "back": N_("Back"),
     "script": N_("Script"),
     "shortcuts": N_("keys + Enter: d 3 deliver, x 3 drop, c 3 copy, t timer, b back"),
+
+    # the textbook's figures
+    "step": N_("Step"),
+    "figure_transcript": N_("step {number}: {caption}"),
     # plots
     "loss_axis": N_("loss rate p (each direction)"),
     "overhead_axis": N_("data datagrams per delivered message"),
@@ -1095,3 +1099,111 @@ def scenario_with_roles(name: str, roles: Sequence[tuple[str, str]]) -> str:
     """``name (A is student and B is reference)``."""
     parts = [_("{side} is {role}", side=side, role=_(ROLE_NAMES[role])) for side, role in roles]
     return _("{name} ({roles})", name=name, roles=_(" and ").join(parts))
+
+# -- the textbook's figures, with predictions (labchat.sim.figures) ---------------------
+
+#: Kurose & Ross's titles of the figures of chapter 3 told as step-throughs.
+FIGURE_TITLES = {
+    "3.16a": N_("Figure 3.16 (a) Operation of rdt3.0, the alternating-bit protocol: "
+                "operation with no loss"),
+    "3.16b": N_("Figure 3.16 (b) Operation of rdt3.0: lost packet"),
+    "3.16c": N_("Figure 3.16 (c) Operation of rdt3.0: lost ACK"),
+    "3.16d": N_("Figure 3.16 (d) Operation of rdt3.0: premature timeout"),
+    "3.22": N_("Figure 3.22 Go-Back-N in operation (window size 4)"),
+    "3.26": N_("Figure 3.26 Selective-repeat operation (window size 4)"),
+}
+
+#: The figures' own words for each step of their scripts (``labchat.sim.figures``).
+FIGURE_STEPS = {
+    "3.16a": (N_("sender: send pkt0 (m1)"), N_("sender: m2 waits its turn"),
+              N_("sender: m3 waits its turn"), N_("receiver: rcv pkt0"),
+              N_("sender: rcv ACK0"), N_("receiver: rcv pkt1"), N_("sender: rcv ACK1"),
+              N_("receiver: rcv pkt0"), N_("sender: rcv ACK0")),
+    "3.16b": (N_("sender: send pkt0"), N_("sender: pkt1 waits its turn"),
+              N_("receiver: rcv pkt0"), N_("sender: rcv ACK0"), N_("pkt1 is lost (X)"),
+              N_("sender: timeout"), N_("receiver: rcv pkt1"), N_("sender: rcv ACK1")),
+    "3.16c": (N_("sender: send pkt0"), N_("sender: pkt1 waits its turn"),
+              N_("receiver: rcv pkt0"), N_("sender: rcv ACK0"), N_("receiver: rcv pkt1"),
+              N_("ACK1 is lost (X)"), N_("sender: timeout"), N_("receiver: rcv pkt1"),
+              N_("sender: rcv ACK1")),
+    "3.16d": (N_("sender: send pkt0 (m1)"), N_("sender: m2 waits its turn"),
+              N_("sender: m3 waits its turn"), N_("receiver: rcv pkt0"),
+              N_("sender: timeout (ACK0 is still on its way)"), N_("sender: rcv ACK0"),
+              N_("receiver: rcv pkt0 (the resent copy)"), N_("receiver: rcv pkt1"),
+              N_("sender: rcv ACK0 (the second one)"), N_("sender: rcv ACK1"),
+              N_("receiver: rcv pkt0 (m3)")),
+    "3.22": (N_("sender: send pkt0"), N_("sender: send pkt1"), N_("sender: send pkt2"),
+             N_("sender: send pkt3 (wait)"), N_("sender: pkt4 waits: the window is full"),
+             N_("sender: pkt5 waits: the window is full"), N_("pkt2 is lost (X)"),
+             N_("receiver: rcv pkt0"), N_("receiver: rcv pkt1"), N_("receiver: rcv pkt3"),
+             N_("sender: rcv ACK0"), N_("sender: rcv ACK1"),
+             N_("sender: rcv ACK1 (the second one)"), N_("receiver: rcv pkt4"),
+             N_("receiver: rcv pkt5"), N_("sender: rcv ACK1 (again)"),
+             N_("sender: rcv ACK1 (again)"), N_("sender: pkt2 timeout"),
+             N_("receiver: rcv pkt2"), N_("receiver: rcv pkt3")),
+    "3.26": (N_("sender: pkt0 sent"), N_("sender: pkt1 sent"), N_("sender: pkt2 sent"),
+             N_("sender: pkt3 sent, window full"), N_("sender: pkt4 waits: the window is full"),
+             N_("sender: pkt5 waits: the window is full"), N_("pkt2 is lost (X)"),
+             N_("receiver: pkt0 rcvd"), N_("receiver: pkt1 rcvd"), N_("receiver: pkt3 rcvd"),
+             N_("sender: ACK0 rcvd"), N_("sender: ACK1 rcvd"), N_("sender: ACK3 rcvd"),
+             N_("receiver: pkt4 rcvd"), N_("receiver: pkt5 rcvd"), N_("sender: pkt2 TIMEOUT"),
+             N_("receiver: pkt2 rcvd")),
+}
+
+#: What one step can cause, as the prediction's choices name it.
+OUTCOME_NAMES = {
+    "timeout": N_("the timer expires and the sender retransmits"),
+    "delivered": N_("the receiver delivers a message to its user"),
+    "buffered": N_("the receiver buffers it (out of order) and ACKs it"),
+    "duplicate": N_("the receiver discards it as a duplicate and ACKs again"),
+    "out_of_order": N_("the receiver discards it (a gap before it) and ACKs again"),
+    "acked": N_("the ACK acknowledges something new: the sender's window moves"),
+    "nothing_new": N_("nothing new: the sender ignores it"),
+}
+
+
+def figure_title(key: str) -> str:
+    return _(FIGURE_TITLES[key])
+
+
+def figure_step(key: str, index: int) -> str:
+    return _(FIGURE_STEPS[key][index])
+
+
+def outcome_name(outcome: str) -> str:
+    return _(OUTCOME_NAMES[outcome])
+
+
+def figure_unknown(key: str, known: Sequence[str]) -> str:
+    return _("no figure {key}; the figures are {known}", key=quoted(key), known=", ".join(known))
+
+
+def figure_done() -> str:
+    return _("the figure is over: every step is taken")
+
+
+def figure_predict_first(choices: Sequence[str]) -> str:
+    return _("predict first: choose one of {choices}", choices=", ".join(choices))
+
+
+def figure_next(number: int, total: int, caption: str) -> str:
+    return _("step {number} of {total}: {caption}", number=number, total=total, caption=caption)
+
+
+def figure_question() -> str:
+    return _("What happens next? Predict, then click Step.")
+
+
+def figure_verdict(right: bool, actual: str) -> str:
+    if right:
+        return _("Right: {actual}.", actual=outcome_name(actual))
+    return _("Not quite: {actual}.", actual=outcome_name(actual))
+
+
+def figure_score(right: int, made: int) -> str:
+    return ngettext("{right} of {n} prediction right", "{right} of {n} predictions right", made,
+                    right=right)
+
+
+def figure_finished() -> str:
+    return _("The figure is over.")

@@ -1,0 +1,98 @@
+"""The textbook's figures: each script runs on the real engine and does what the figure shows."""
+
+from __future__ import annotations
+
+import pytest
+
+from labchat import voice
+from labchat.sim.figures import FIGURES, FigureWalk, outcome_of
+from labchat.sim.stepping import StepError
+
+
+def outcomes(key: str) -> list[str]:
+    """The outcome of every predicted step of figure ``key``, taken with any prediction."""
+    walk = FigureWalk(key)
+    found = []
+    while not walk.done:
+        prediction = walk.figure.choices[0] if walk.needs_prediction else None
+        verdict = walk.step(prediction)
+        if verdict is not None:
+            found.append(verdict.actual)
+    return found
+
+
+def test_rdt3_with_no_loss_alternates_deliveries_and_acks() -> None:
+    assert outcomes("3.16a") == ["delivered", "acked"] * 3
+
+
+def test_rdt3_lost_packet_is_recovered_by_the_timer() -> None:
+    assert outcomes("3.16b") == ["delivered", "acked", "timeout", "delivered", "acked"]
+
+
+def test_rdt3_lost_ack_makes_the_receiver_discard_a_duplicate() -> None:
+    assert outcomes("3.16c") == ["delivered", "acked", "delivered", "timeout", "duplicate",
+                                 "acked"]
+
+
+def test_rdt3_premature_timeout_the_second_ack0_is_ignored() -> None:
+    assert outcomes("3.16d") == ["delivered", "timeout", "acked", "duplicate", "delivered",
+                                 "nothing_new", "acked", "delivered"]
+
+
+def test_go_back_n_discards_beyond_the_gap_and_resends_the_window() -> None:
+    walk = FigureWalk("3.22")
+    while not walk.done:
+        walk.step(walk.figure.choices[0] if walk.needs_prediction else None)
+    assert [v.actual for v in walk.verdicts] == [
+        "delivered", "delivered", "out_of_order", "acked", "acked", "nothing_new",
+        "out_of_order", "out_of_order", "nothing_new", "nothing_new", "timeout",
+        "delivered", "delivered"]
+    resent = [r.payload for r in walk.model.network.wire if r.kind == "resend"]
+    assert len(resent) == 4  # pkt2, pkt3, pkt4 and pkt5 go again
+    assert walk.model.delivered("B") == ["pkt0", "pkt1", "pkt2", "pkt3"]
+
+
+def test_selective_repeat_buffers_and_delivers_four_at_once() -> None:
+    walk = FigureWalk("3.26")
+    while not walk.done:
+        walk.step(walk.figure.choices[0] if walk.needs_prediction else None)
+    assert [v.actual for v in walk.verdicts] == [
+        "delivered", "delivered", "buffered", "acked", "acked", "acked", "buffered",
+        "buffered", "timeout", "delivered"]
+    assert len([r for r in walk.model.network.wire if r.kind == "resend"]) == 1
+    assert walk.model.delivered("B") == [f"pkt{i}" for i in range(6)]
+
+
+def test_a_prediction_is_judged_against_what_the_engine_did() -> None:
+    walk = FigureWalk("3.16b")
+    for _ in range(2):
+        assert walk.step() is None  # sends: nothing to predict
+    right = walk.step("delivered")
+    wrong = walk.step("timeout")
+    assert right is not None and right.right
+    assert wrong is not None and not wrong.right and wrong.actual == "acked"
+    assert walk.score() == (1, 2)
+
+
+def test_an_arrival_without_a_prediction_is_refused_and_nothing_moves() -> None:
+    walk = FigureWalk("3.16a")
+    for _ in range(3):
+        walk.step()
+    with pytest.raises(StepError, match="predict first"):
+        walk.step()
+    assert walk.position == 3 and walk.model.delivered("B") == []
+
+
+def test_every_step_of_every_figure_has_its_caption_and_the_figure_a_title() -> None:
+    for key, figure in FIGURES.items():
+        assert len(voice.FIGURE_STEPS[key]) == len(figure.script)
+        assert voice.figure_title(key).startswith("Figure 3.")
+
+
+def test_an_unknown_figure_is_one_clear_error() -> None:
+    with pytest.raises(StepError, match="no figure"):
+        FigureWalk("3.99")
+
+
+def test_a_step_that_causes_nothing_is_nothing_new() -> None:
+    assert outcome_of([]) == "nothing_new"
