@@ -657,7 +657,6 @@ LABELS = {
     "back": N_("Back"),
     "script": N_("Script"),
     "shortcuts": N_("keys + Enter: d 3 deliver, x 3 drop, c 3 copy, t timer, b back"),
-
     # the textbook's figures
     "step": N_("Step"),
     "figure_transcript": N_("step {number}: {caption}"),
