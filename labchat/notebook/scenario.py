@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from labchat.notebook.chart import DEFAULT_LAST, SequenceChart
 from labchat.sim.recording import Recording
+from labchat.sim.stepping import StepModel
 
 
 class Scenario(Recording):
@@ -20,3 +21,9 @@ class Scenario(Recording):
         final = {side: dict(engine.snapshot()) for side, engine in self.engines.items()}
         return SequenceChart(self.network.wire, self.network.events,
                              final=final, names=self.names, last=last)
+
+
+def step_chart(model: StepModel, last: int | None = DEFAULT_LAST) -> SequenceChart:
+    """A step model's run so far as a chart, like ``Scenario.chart`` (a copy)."""
+    final = {side: dict(engine.snapshot()) for side, engine in model.engines.items()}
+    return SequenceChart(model.network.wire, model.network.events, final=final, last=last)

@@ -69,3 +69,12 @@ def test_closing_the_widget_closes_every_model_it_opened() -> None:
     figure.step()
     figure.close()
     assert open_widget_models() == before
+
+
+def test_a_step_models_chart_draws_every_datagram_of_its_run() -> None:
+    from labchat.notebook.scenario import step_chart
+    from labchat.sim.stepping import StepModel
+
+    model = StepModel("stop-and-wait", script=["send A m1", "drop 0", "timer", "deliver 1"])
+    assert repr(step_chart(model)) == (
+        "<SequenceChart: 3 datagrams (1 ack, 1 data, 1 resend), 1 lost, 1 in flight>")
