@@ -668,6 +668,8 @@ LABELS = {
     "expected": N_("{protocol} (expected)"),
     "goodput_axis": N_("goodput (messages per virtual second)"),
     "goodput_title": N_("Goodput vs loss"),
+    "overhead_spread_title": N_("Cost of reliability over several seeds: mean and 95% interval"),
+    "goodput_spread_title": N_("Goodput over several seeds (log scale): mean and 95% interval"),
     "sweep": N_("sweep"),
     "delivered_by_b": N_("delivered by B (in order)"),
 }

@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from labchat import voice
 from labchat.events import Event, MessageDelivered
 from labchat.protocols.arq import DEFAULT_WINDOW as GO_BACK_N_WINDOW
+from labchat.sim.experiments import Interval, spread
 from labchat.trace import Side
 
 if TYPE_CHECKING:
@@ -137,6 +138,97 @@ def plot_overhead(stats: Sequence[Stats], *, window: int = GO_BACK_N_WINDOW) -> 
     axes.grid(True, alpha=0.3)
     axes.legend(fontsize="small")
     return figure
+
+
+def _offsets(protocols: Sequence[str], step: float) -> dict[str, float]:
+    """A small sideways shift per protocol, so that points at the same x do not hide."""
+    middle = (len(protocols) - 1) / 2
+    return {protocol: (index - middle) * step for index, protocol in enumerate(protocols)}
+
+
+def _bars(intervals: Sequence[Interval]) -> list[list[float]]:
+    """Matplotlib's error bars: the distances below and above each mean."""
+    return [[i.mean - i.low for i in intervals], [i.high - i.mean for i in intervals]]
+
+
+@in_labchat_font
+def plot_overhead_spread(runs: Sequence[Stats], *, window: int = GO_BACK_N_WINDOW) -> Figure:
+    """Overhead of the ARQ rungs over several seeds: mean, 95% interval bars, formula lines.
+
+    ``runs`` is what ``labchat.sim.experiments.sweep_seeds`` returns. The
+    report's rung has no formula and an overhead that hides what it lost, so it
+    is left out here (``plot_goodput_spread`` shows it). Each protocol's points
+    are shifted a little sideways so that equal values stay visible.
+    """
+    figure = Figure(figsize=(7.0, 4.2), layout="constrained")
+    axes = figure.add_subplot()
+    intervals = spread(runs, lambda run: run.overhead)
+    protocols = [p for p in _group(runs) if expected_overhead(p, 0.0, window=window) is not None]
+    shift = _offsets(protocols, 0.004)
+    for index, protocol in enumerate(protocols):
+        colour = f"C{index}"
+        points = sorted((loss, i) for (p, loss), i in intervals.items() if p == protocol)
+        xs = [loss + shift[protocol] for loss, _ in points]
+        axes.errorbar(xs, [i.mean for _, i in points], yerr=_bars([i for _, i in points]),
+                      fmt=_MARKERS[index % len(_MARKERS)], color=colour, capsize=3,
+                      label=voice.label("measured", protocol=protocol))
+        formula = [(loss, expected_overhead(protocol, loss, window=window)) for loss, _ in points]
+        lines = [(x, y) for x, y in formula if y is not None]
+        axes.plot([x for x, _ in lines], [y for _, y in lines], "--", color=colour,
+                  label=voice.label("expected", protocol=protocol))
+    axes.set_xlabel(voice.label("loss_axis"))
+    axes.set_ylabel(voice.label("overhead_axis"))
+    axes.set_title(voice.label("overhead_spread_title"))
+    axes.grid(True, alpha=0.3)
+    axes.legend(fontsize="small")
+    return figure
+
+
+@in_labchat_font
+def plot_goodput_spread(runs: Sequence[Stats]) -> Figure:
+    """Goodput over several seeds, mean and 95% interval, on a log scale.
+
+    The report's rung never waits for anything, so its goodput is hundreds of
+    times the others': a log axis keeps every rung readable on one plot.
+    """
+    figure = Figure(figsize=(7.0, 4.2), layout="constrained")
+    axes = figure.add_subplot()
+    intervals = spread(runs, lambda run: run.goodput)
+    protocols = list(_group(runs))
+    shift = _offsets(protocols, 0.004)
+    for index, protocol in enumerate(protocols):
+        points = sorted((loss, i) for (p, loss), i in intervals.items() if p == protocol)
+        xs = [loss + shift[protocol] for loss, _ in points]
+        axes.errorbar(xs, [i.mean for _, i in points], yerr=_bars([i for _, i in points]),
+                      fmt="-" + _MARKERS[index % len(_MARKERS)], color=f"C{index}", capsize=3,
+                      label=protocol)
+    axes.set_yscale("log")
+    axes.set_xlabel(voice.label("loss_axis"))
+    axes.set_ylabel(voice.label("goodput_axis"))
+    axes.set_title(voice.label("goodput_spread_title"))
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize="small")
+    return figure
+
+
+def spread_table(runs: Sequence[Stats], *, window: int = GO_BACK_N_WINDOW) -> str:
+    """Mean overhead and goodput over the seeds, each with its 95% interval, as fixed-width text."""
+    c = voice.column
+    overhead = spread(runs, lambda run: run.overhead)
+    goodput = spread(runs, lambda run: run.goodput)
+    header = (f"{c('protocol'):<17} {c('loss'):>5} {c('overhead'):>15} {c('expected'):>8} "
+              f"{c('goodput'):>17}")
+    lines = [header, "-" * len(header)]
+    for protocol, rows in _group(runs).items():
+        for loss in sorted({row.loss for row in rows}):
+            o, g = overhead.get((protocol, loss)), goodput.get((protocol, loss))
+            expected = expected_overhead(protocol, loss, window=window)
+            lines.append(
+                f"{protocol:<17} {loss:>5.2f} "
+                f"{'-' if o is None else f'{o.mean:.2f} ± {o.half_width:.2f}':>15} "
+                f"{_number(expected, 2):>8} "
+                f"{'-' if g is None else f'{g.mean:.1f} ± {g.half_width:.1f}':>17}")
+    return "\n".join(lines)
 
 
 @in_labchat_font

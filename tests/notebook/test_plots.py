@@ -100,3 +100,19 @@ def test_the_counts_table_shows_what_b_delivered_and_what_it_cost() -> None:
     run.send_together(("A", f"m{i}") for i in range(1, 4))
     assert counts_table({"report": run.network}).splitlines()[2].split() == [
         "report", "3", "0", "0", "0.050", user_text("m1"), user_text("m3")]
+
+
+def test_the_spread_table_gives_each_mean_with_its_interval() -> None:
+    from labchat.notebook.plots import plot_goodput_spread, plot_overhead_spread, spread_table
+    from labchat.sim.experiments import sweep_seeds
+
+    runs = sweep_seeds(["report", "stop-and-wait"], [0.0], 20, seeds=[1, 2])
+    lines = spread_table(runs).splitlines()
+    assert lines[2].split()[:6] == ["report", "0.00", "1.00", "±", "0.00", "-"]
+    assert lines[3].split()[:6] == ["stop-and-wait", "0.00", "1.00", "±", "0.00", "1.00"]
+    overhead = plot_overhead_spread(runs)
+    legend = overhead.axes[0].get_legend()
+    assert legend is not None
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "stop-and-wait (expected)", "stop-and-wait (measured)"]  # the report is left out
+    assert plot_goodput_spread(runs).axes[0].get_yscale() == "log"
