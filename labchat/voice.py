@@ -1208,3 +1208,7 @@ def figure_score(right: int, made: int) -> str:
 
 def figure_finished() -> str:
     return _("The figure is over.")
+
+
+def interval_too_few(samples: int) -> str:
+    return _("an interval needs at least 2 samples, got {n}", n=samples)

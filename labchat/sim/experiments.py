@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from labchat import voice
 from labchat.sim.simulator import Stats, sweep
 
 #: Student's t, two-sided 95%, by degrees of freedom (1-30); beyond, the normal 1.96.
@@ -28,7 +29,7 @@ _T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
 def t95(degrees: int) -> float:
     """Student's t quantile for a two-sided 95% interval with ``degrees`` of freedom."""
     if degrees < 1:
-        raise ValueError(f"an interval needs at least 2 samples, got {degrees + 1}")
+        raise ValueError(voice.interval_too_few(degrees + 1))
     return _T95[degrees - 1] if degrees <= len(_T95) else 1.96
 
 
