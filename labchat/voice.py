@@ -668,7 +668,9 @@ LABELS = {
     "expected": N_("{protocol} (expected)"),
     "goodput_axis": N_("goodput (messages per virtual second)"),
     "goodput_title": N_("Goodput vs loss"),
+    # xgettext: no-python-format (a percent sign, not a placeholder)
     "overhead_spread_title": N_("Cost of reliability over several seeds: mean and 95% interval"),
+    # xgettext: no-python-format (a percent sign, not a placeholder)
     "goodput_spread_title": N_("Goodput over several seeds (log scale): mean and 95% interval"),
     "sweep": N_("sweep"),
     "delivered_by_b": N_("delivered by B (in order)"),
