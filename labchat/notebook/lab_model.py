@@ -115,15 +115,21 @@ class Session(Protocol):
     def close(self) -> None: ...
 
 
-#: Builds a conversation: each side's engine class, a seed, the relay's first impairment.
-SessionFactory = Callable[[Mapping[Side, type[Engine]], int, Impairment], Session]
+#: Builds a conversation: each side's engine class, a seed, the relay's first impairment,
+#: and the lab's history bound (how many records the relay need keep; None: all).
+SessionFactory = Callable[[Mapping[Side, type[Engine]], int, Impairment, int | None], Session]
 
 
 class LocalSession:
-    """Both peers and the relay on 127.0.0.1, in this process, over real UDP."""
+    """Both peers and the relay on 127.0.0.1, in this process, over real UDP.
+
+    The relay keeps no more of its records and decisions than the lab keeps
+    of its own (``history``): the lab draws its records, not the relay's, so
+    a longer relay history would only hold memory (``None``: all of them).
+    """
 
     def __init__(self, engines: Mapping[Side, type[Engine]], seed: int,
-                 impairment: Impairment) -> None:
+                 impairment: Impairment, history: int | None = None) -> None:
         self.peers: dict[Side, UdpPeer] = {}
         # One log for the three: each datagram's record is written by its sender.
         wire_log = WireLog()
@@ -132,8 +138,8 @@ class LocalSession:
                 self.peers[side] = UdpPeer(create_engine(engines[side]), name=f"lab-{side}",
                                            wire_log=wire_log)
             self.relay = UdpRelay(self.peers["A"].address, self.peers["B"].address,
-                                  model=ImpairmentModel(impairment, seed=seed),
-                                  describe=engines["A"].describe,
+                                  model=ImpairmentModel(impairment, seed=seed, keep=history),
+                                  describe=engines["A"].describe, keep=history,
                                   name="lab-relay", wire_log=wire_log)
         except BaseException:
             self.close()
@@ -483,7 +489,7 @@ class LabModel:
     # -- internals ---------------------------------------------------------------------
 
     def _new_session(self) -> Session:
-        session = self._connect(self.engines(), self.seed, self.impairment)
+        session = self._connect(self.engines(), self.seed, self.impairment, self.history)
         generation = self._generation
         try:
             for side in SIDES:

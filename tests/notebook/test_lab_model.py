@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from typing import cast
 
 import pytest
 
@@ -14,6 +15,7 @@ from labchat.events import TimerExpired
 from labchat.notebook.chart import render_svg
 from labchat.notebook.lab_model import LabModel, Line
 from labchat.udp.peer import UdpPeer
+from labchat.udp.relay import UdpRelay
 from labchat.voice import user_text
 from tests.conftest import labchat_threads
 
@@ -169,12 +171,27 @@ def test_the_models_history_stays_at_its_bound_however_long_the_conversation() -
         assert state.earlier_records == 30
 
 
+def test_the_relay_under_a_bounded_model_keeps_no_more_than_the_models_bound() -> None:
+    # The relay's bound is amortised (between ``keep`` and twice as many).
+    with LabModel("report", history=10) as bounded:
+        relay = cast(UdpRelay, bounded.relay)
+        for i in range(60):
+            bounded.send("A", f"m{i}")
+            if i % 10 == 9:
+                assert bounded.wait_until_quiet()
+        assert relay.decided() == 60
+        assert len(relay.records()) < 20
+        assert len(relay.decisions()) < 20
+
+
 def test_a_model_asked_for_its_whole_history_keeps_every_record() -> None:
     with LabModel("report", history=None) as whole:
         for i in range(30):
             whole.send("A", f"m{i}")
         assert whole.wait_until_quiet()
         assert len(whole.records()) == 30
+        relay = cast(UdpRelay, whole.relay)
+        assert len(relay.records()) == len(relay.decisions()) == 30
         assert len(whole.state().lines["B"]) == 30
 
 
