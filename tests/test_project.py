@@ -39,3 +39,18 @@ def test_the_readme_starts_with_the_two_commands_and_they_exist() -> None:
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^lab:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def notebook_table() -> str:
+    """The README's table of notebooks: the section "The notebooks" up to the next heading."""
+    readme = (ROOT / "README.md").read_text()
+    return readme.split("## The notebooks", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_readme_table_lists_every_notebook_english_and_persian() -> None:
+    notebooks = ROOT / "notebooks"
+    names = sorted(str(path.relative_to(notebooks).with_suffix(""))
+                   for path in notebooks.rglob("*.ipynb") if ".ipynb_checkpoints" not in str(path))
+    assert "09_classic_lessons" in names and "fa/00_glossary" in names
+    table = notebook_table()
+    assert [name for name in names if f"`{name}`" not in table] == []
