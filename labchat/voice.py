@@ -430,6 +430,25 @@ def fate_name(fate: str) -> str:
     return _(FATE_NAMES[fate]) if fate in FATE_NAMES else fate.replace("_", " ")
 
 
+#: Why the network dropped or duplicated a datagram (``WireRecord.cause``), as the
+#: channel and the relay record it; the record keeps the English key, the reader
+#: sees it in their language.
+CAUSE_NAMES = {"random": N_("random"), "drop next": N_("drop next"), "outage": N_("outage"),
+               "manual": N_("manual"), "relay closed": N_("relay closed"),
+               "lost before the relay": N_("lost before the relay")}
+DROP_NUMBER = "drop number "
+
+
+def cause_name(cause: str) -> str:
+    """A recorded cause in the reader's words; one no one named (an OS error) as it is."""
+    if cause in CAUSE_NAMES:
+        return _(CAUSE_NAMES[cause])
+    number = cause.removeprefix(DROP_NUMBER)
+    if number != cause and number.isdigit():
+        return _("drop number {number}", number=number)
+    return cause
+
+
 def label_of(record: WireRecord, limit: int | None = None) -> str:
     """An arrow's label: the engine's reading of the bytes (user text inside), isolated.
 
@@ -450,7 +469,8 @@ def record_title(record: WireRecord) -> str:
     if record.arrived_at is not None:
         parts.append(_("arrived t={time}", time=f"{record.arrived_at:.3f}"))
     fate = fate_name(record.fate)
-    parts.append(_("{fate} ({cause})", fate=fate, cause=record.cause) if record.cause else fate)
+    parts.append(_("{fate} ({cause})", fate=fate, cause=cause_name(record.cause))
+                 if record.cause else fate)
     if record.copy_of is not None:
         parts.append(_("copy of #{id}", id=record.copy_of))
     return ", ".join(parts)
@@ -472,12 +492,12 @@ def capture_comment(record: WireRecord) -> str:
                destination=record.destination, kind=kind_name(record.kind))]
     if record.copy_of is not None:
         parts.append(_("duplicate of #{id} made by the network ({cause})", id=record.copy_of,
-                       cause=record.cause))
+                       cause=cause_name(record.cause)))
     elif record.cause and record.fate != "dropped":
-        parts.append(_("duplicated by the network ({cause})", cause=record.cause))
+        parts.append(_("duplicated by the network ({cause})", cause=cause_name(record.cause)))
     if record.fate == "dropped":
         parts.append(_("lost by the network ({cause})",
-                       cause=record.cause or _("unknown cause")))
+                       cause=cause_name(record.cause) if record.cause else _("unknown cause")))
     elif record.fate == "delivered" and record.arrived_at is not None:
         parts.append(_("arrived at {time} s", time=f"{record.arrived_at:.6f}"))
     else:

@@ -438,6 +438,19 @@ def test_set_language_fa_speaks_persian_right_to_left() -> None:
     assert "fa" in voice.languages()
 
 
+@pytest.mark.usefixtures("persian")
+def test_why_the_network_lost_a_datagram_is_said_in_persian_too() -> None:
+    lost = WireRecord(id=6, source="A", sent_at=0.4, payload=b"D1 ack0 x", kind="data", seq=1,
+                      label="D1 ack0 x", fate="dropped", cause="drop next")
+    numbered = dataclasses.replace(lost, cause="drop number 3")
+    os_error = "send failed: [Errno 101] Network is unreachable"
+    failed = dataclasses.replace(lost, cause=os_error)
+    assert voice.capture_comment(lost) == "شمارهٔ 6 A→B داده; شبکه آن را گم کرد (گم‌کردن بعدی)"
+    assert voice.record_title(numbered).endswith("گم‌شده (گم‌کردن شمارهٔ 3)")
+    assert voice.capture_comment(failed).endswith(f"({os_error})")  # no one named it: as it is
+    assert lost.cause == "drop next"  # the record keeps the key; only the words change
+
+
 def test_labchat_lang_in_the_environment_picks_the_language_at_start() -> None:
     code = ("from labchat import voice; "
             "print(voice.language(), voice.direction(), voice.label('send'))")
