@@ -49,7 +49,8 @@ class CheckResult:
 
     def _repr_html_(self) -> str:
         lines = self.report.lines()
-        parts = [f'<div class="labchat-check"><p><b>{html.escape(lines[0])}</b></p>']
+        parts = [f'<div class="labchat-check" dir="{voice.direction()}">'
+                 f'<p><b>{html.escape(lines[0])}</b></p>']
         explained = self.report.explained()
         if explained:
             parts.append("<ul>")

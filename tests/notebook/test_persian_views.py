@@ -15,6 +15,7 @@ import pytest
 
 from labchat import voice
 from labchat.events import MessageDelivered
+from labchat.notebook.build import check
 from labchat.notebook.chart import render_svg
 from labchat.notebook.lab import Line, line_html
 from labchat.notebook.plots import plot_overhead
@@ -93,3 +94,13 @@ def test_a_persian_plot_has_persian_words_in_vazirmatn_and_renders() -> None:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     assert buffer.getvalue().startswith(b"\x89PNG")  # drawn, with no missing glyph logged
+
+
+def test_a_check_s_verdict_reads_right_to_left_in_persian_only() -> None:
+    assert '<div class="labchat-check" dir="ltr">' in check("gbn_receiver", None)._repr_html_()
+    voice.set_language("fa")
+    try:
+        verdict = check("gbn_receiver", None)._repr_html_()
+    finally:
+        voice.set_language("en")
+    assert verdict.startswith('<div class="labchat-check" dir="rtl"><p><b>تمرین 3 · ')
