@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("*.ipynb"))
+HANDOUTS = Path(__file__).parents[2] / "notebooks"
+#: The English handouts and their Persian counterparts in notebooks/fa.
+NOTEBOOKS = sorted([*HANDOUTS.glob("*.ipynb"), *HANDOUTS.glob("fa/*.ipynb")])
 QUOTE = re.compile(r'<span class="out">(.*?)</span>')
 ISOLATES = dict.fromkeys(map(ord, "\u2066\u2067\u2068\u2069"))
 
@@ -42,10 +44,15 @@ def test_the_handouts_quote_some_results() -> None:
     assert sum(len(quotes_and_outputs(path)) for path in NOTEBOOKS) >= 5
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(HANDOUTS)))
 def test_every_quoted_result_is_in_an_output_of_its_notebook(path: Path) -> None:
     missing = [quote for quote, outputs in quotes_and_outputs(path) if quote not in outputs]
     assert missing == []
+
+
+def test_the_persian_handouts_quote_some_results() -> None:
+    persian = [path for path in NOTEBOOKS if path.parent.name == "fa"]
+    assert sum(len(quotes_and_outputs(path)) for path in persian) >= 5
 
 
 def test_a_quote_that_no_output_shows_is_found_missing(tmp_path: Path) -> None:
