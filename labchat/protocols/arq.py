@@ -97,7 +97,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from labchat.errors import RemoteProtocolError
@@ -191,10 +191,11 @@ class SeqSpace:
     """Sequence numbers modulo ``2**bits``, and back to absolute numbers."""
 
     bits: int
+    #: ``2**bits``, worked out once: every number on the wire is read through it.
+    modulus: int = field(init=False, repr=False, compare=False)
 
-    @property
-    def modulus(self) -> int:
-        return 1 << self.bits
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "modulus", 1 << self.bits)
 
     def wire(self, absolute: int) -> int:
         return absolute % self.modulus

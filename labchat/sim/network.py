@@ -134,8 +134,9 @@ class _Network:
         engine = self.engines[side]
         self._deadlines[side] = engine.next_deadline()
         for event in engine.pop_events():
-            # Only when someone reads events: a long simulation skips the copy.
-            if cause is not None and (self.record or self._listener is not None):
+            # Only when events are kept: a long simulation's listener counts
+            # events and never reads their cause, so it skips the copy.
+            if cause is not None and self.record:
                 event = replace(event, cause=cause)
             self._log(side, event)
         for datagram in engine.pop_datagrams():
@@ -206,7 +207,8 @@ class VirtualNetwork(_Network):
     ) -> None:
         """``model=None`` is a perfect link without delay. ``record=False`` keeps
         neither ``wire`` nor ``events`` (long simulations); ``listener(side, event)``
-        still sees every engine event."""
+        still sees every engine event (without its ``cause``, which only a kept
+        event carries)."""
         super().__init__(a, b, start=start, record=record, listener=listener)
         self.model = model if model is not None else ImpairmentModel()
         self._queue: list[tuple[float, int, _Arrival, Side, bytes | str, int]] = []
