@@ -357,6 +357,7 @@ class Pending:
     rto: float = 0.0  # its current timeout (Selective Repeat)
     deadline: float = 0.0  # when its timer fires (Selective Repeat)
     sent_at: float = 0.0  # its first transmission (a round-trip sample if never resent)
+    order: int = 0  # its latest transmission, counted among this side's (Selective Repeat)
 
 
 class ArqEngine(Engine):

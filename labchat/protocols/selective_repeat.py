@@ -52,6 +52,24 @@ Two forms of ACK, chosen by the ``acks`` setting:
   ``D 0 - a``, ``D 1 - b`` (lost), ``D 2 - c``; the receiver answers
   ``A 0:`` and ``A 0:2``.
 
+A window larger than ``PACE_FLOOR`` is paced. Every message in flight
+waits in the receiver's queue behind the ones sent before it, so a window
+that the receiver drains more slowly than one timeout makes its newest
+messages time out while they wait (premature timeouts, K&R Figure 3.16 d),
+and their resends join the same queue: the congestion collapse of K&R 3.6.1,
+between two hosts. So the sender keeps in flight at most as many messages as
+the peer acknowledged in the last half ``timeout`` (never fewer than
+``PACE_FLOOR``): the newest message then waits about half a timeout. This is
+TCP's idea of an ACK clock (K&R 3.7), with the window as its ceiling. And a
+timer of such a window that expires while ACKs keep arriving (one made
+progress within the message's timeout) but none yet for a message sent after
+it, finds its message waiting in the queue, not lost: it runs again from the
+latest ACK, without a resend (TCP restarts its timer on every ACK that makes
+progress, RFC 6298 5.3, for the same reason). A later message acknowledged
+first proves the loss, and the timer fires as usual. A window of
+``PACE_FLOOR`` or less, the textbook's, is never paced and its timers fire
+exactly as K&R draw them.
+
 The textbook form is the default because this rung is the textbook's; the
 selective form is the step beyond it that real protocols take, one setting
 away (the lab and ``make bench`` show both).
@@ -72,6 +90,7 @@ mark after a give-up needs a window plus the jump within half the space (see
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -92,6 +111,9 @@ from labchat.protocols.arq import (
     WindowSettings,
 )
 from labchat.protocols.settings import SettingError, choice
+
+#: A window this large or smaller is never paced (see the module docstring).
+PACE_FLOOR = 64
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,6 +146,12 @@ class SelectiveRepeatEngine(ArqEngine):
         # (deadline, seq) per timer; an entry whose message was acknowledged or
         # re-armed is stale and skipped, which keeps each step O(log window).
         self._timers: list[tuple[float, int]] = []
+        # When each message acknowledged in the last half timeout was (pacing;
+        # only a window above PACE_FLOOR keeps them).
+        self._recent_acks: deque[float] = deque()
+        self._transmissions = 0  # this side's transmissions so far (each message's order)
+        self._last_progress = float("-inf")  # when an ACK last acknowledged a message
+        self._latest_acked_order = -1  # the latest transmission an ACK has answered
         # receiver: _receive_base .. + window - 1 may be buffered
         self._buffer: dict[int, str] = {}
         self._latest_ack: int | None = None  # wire number of the last arrival
@@ -132,10 +160,27 @@ class SelectiveRepeatEngine(ArqEngine):
     # -- sender ----------------------------------------------------------------------
 
     def _fill_window(self, now: float) -> None:
-        while self._waiting and self._next_seq - self._send_base < self.settings.window:
+        room = self._in_flight_limit(now)
+        while (self._waiting and self._next_seq - self._send_base < self.settings.window
+               and len(self._unacked) < room):
             pending = self._take_next(now)
             self._unacked[pending.seq] = pending
+            self._count_transmission(pending)
             self._arm(pending, self._first_rto(), now)
+
+    def _count_transmission(self, pending: Pending) -> None:
+        pending.order = self._transmissions
+        self._transmissions += 1
+
+    def _in_flight_limit(self, now: float) -> int:
+        """How many unacknowledged messages may be in flight: the window, paced
+        above ``PACE_FLOOR`` by what the peer acknowledged in the last half timeout."""
+        if self.settings.window <= PACE_FLOOR:
+            return self.settings.window
+        horizon = now - self.settings.timeout / 2
+        while self._recent_acks and self._recent_acks[0] < horizon:
+            self._recent_acks.popleft()
+        return max(PACE_FLOOR, len(self._recent_acks))
 
     def _arm(self, pending: Pending, rto: float, now: float) -> None:
         pending.rto = rto
@@ -180,6 +225,10 @@ class SelectiveRepeatEngine(ArqEngine):
 
     def _accept(self, pending: Pending, now: float, *, in_order: bool) -> None:
         """The peer has ``pending``; ``in_order``: it has handed over everything up to it."""
+        if self.settings.window > PACE_FLOOR:
+            self._recent_acks.append(now)  # the ACK clock that paces a large window
+            self._last_progress = now
+            self._latest_acked_order = max(self._latest_acked_order, pending.order)
         if not in_order and self._skip_proof is not None and pending.seq < self._skip_proof:
             # Sent before a give-up, so it sits in the peer's buffer behind the
             # abandoned gap until the peer reads our skip mark: not promised.
@@ -199,13 +248,24 @@ class SelectiveRepeatEngine(ArqEngine):
             pending = self._unacked.get(seq)
             if pending is None or pending.deadline != deadline:
                 continue  # stale: acknowledged, given up or re-armed since
+            if self._waiting_in_queue(pending, now):
+                self._arm(pending, pending.rto, self._last_progress)  # from the latest ACK
+                continue
             self._emit(TimerExpired(at=now, seq=seq, timeout=pending.rto))
             if pending.retries < self.settings.max_retries:
                 pending.retries += 1
                 self._retransmit(pending, now)  # this message only
+                self._count_transmission(pending)
                 self._arm(pending, self._back_off(pending.rto), now)
             else:
                 self._give_up_through(pending, now)
+
+    def _waiting_in_queue(self, pending: Pending, now: float) -> bool:
+        """Whether the expired ``pending`` of a paced window is queued, not lost: ACKs
+        made progress within its timeout, and none answered a later transmission."""
+        return (self.settings.window > PACE_FLOOR
+                and self._last_progress + pending.rto > now
+                and self._latest_acked_order < pending.order)
 
     def _give_up_through(self, pending: Pending, now: float) -> None:
         # Older unacknowledged messages started their timers earlier, so they
