@@ -13,10 +13,15 @@ Threads and widgets: a ``print`` or ``with out:`` from a background thread
 lands in whatever cell is running at that moment (and breaks nbval's output
 comparison), while setting a widget's trait is a comm message and safe from
 one thread. So the peers' and the relay's threads only feed the model, and
-one render thread, the view's, is the only writer of the values it draws: it
-waits for the model to change, takes a copy of its state and re-renders from
-that copy (traits, never ``print`` or ``with out:``). The view's lock guards
-only what has been drawn, and is never held while calling the model.
+two render threads of the view are the only writers of the values it draws,
+each of its own widgets: each waits for the model to change, takes a copy of
+the part of its state it draws and re-renders from that copy (traits, never
+``print`` or ``with out:``). The panels' thread draws every change at once
+(a panel line's HTML is made once, and only the newest lines are drawn); the
+chart's thread throttles bursts, since a chart costs a hundred times a panel,
+and a message never waits for a chart to be drawn before its panel shows it.
+The view's lock guards only what has been drawn, and is never held while
+calling the model.
 
 This module owns the widgets. The conversation and its state belong to the
 model, protocol behaviour to the engines, impairments to the relay, drawing
@@ -61,11 +66,11 @@ __all__ = ["CHART_LAST", "ChatLab", "Line", "PeerPanel", "line_for", "line_html"
 CHART_LAST = 40
 #: How many of its newest lines a chat panel draws; it counts the older ones.
 PANEL_LAST = 200
-#: After a render that took ``d`` seconds, a change arriving within ``RENDER_RATIO * d``
-#: waits until then, so a burst of changes costs one redraw and the render thread
-#: spends at most about half its time drawing; a change after a quiet spell is
-#: drawn at once.
-RENDER_RATIO = 1.0
+#: After a chart render that took ``d`` seconds, a change arriving within
+#: ``CHART_RATIO * d`` waits until then, so a burst of changes costs one chart and
+#: the chart's thread spends at most about half its time drawing; a change after a
+#: quiet spell is charted at once. The panels are not throttled: they are cheap.
+CHART_RATIO = 1.0
 
 
 def line_html(line: Line) -> str:
@@ -190,9 +195,9 @@ class ChatLab:
         self.render_errors: list[BaseException] = []
         self._closed = False
         self._stop = threading.Event()
-        # What the render thread has drawn: the model's version it drew last.
+        # What the render threads have drawn: the model's version each drew last.
         self._drawn = threading.Condition()
-        self._rendered = -1
+        self._rendered: dict[str, int] = {"panels": -1, "chart": -1}
         self.model = LabModel(chosen, seed=seed, names=names, peer_protocol=peer,
                               protocols=extras, connect=LocalSession, history=history)
         self._building = True  # widget observers ignore the values set while building
@@ -203,9 +208,15 @@ class ChatLab:
             raise
         self._show_mismatch()
         self._building = False
-        self._renderer = threading.Thread(target=self._render_loop, name="labchat-lab-render",
-                                          daemon=True)
-        self._renderer.start()
+        self._renderers = [
+            threading.Thread(target=self._render_loop, args=("panels", self._draw_panels, 0.0),
+                             name="labchat-lab-render", daemon=True),
+            threading.Thread(target=self._render_loop,
+                             args=("chart", self._draw_chart, CHART_RATIO),
+                             name="labchat-lab-chart", daemon=True),
+        ]
+        for renderer in self._renderers:
+            renderer.start()
         registry.register(self)
         with _current_lock:
             _current = self
@@ -254,7 +265,7 @@ class ChatLab:
         Quiet means: the model is quiet (every datagram a peer sent reached
         the relay, every copy the relay forwarded reached its peer, nothing
         waits in the relay's delay queue, no engine has unacknowledged
-        messages), and the render thread has drawn the latest state. Returns
+        messages), and the panels and the chart show the latest state. Returns
         whether that happened within ``timeout`` seconds.
         """
         deadline = time.monotonic() + timeout
@@ -262,7 +273,7 @@ class ChatLab:
             return False
         target = self.model.version
         with self._drawn:
-            return self._drawn.wait_for(lambda: self._rendered >= target,
+            return self._drawn.wait_for(lambda: min(self._rendered.values()) >= target,
                                         max(0.0, deadline - time.monotonic()))
 
     def summary(self) -> str:
@@ -306,9 +317,10 @@ class ChatLab:
             return
         self._closed = True
         self._stop.set()
-        self.model.close()  # wakes the render thread if it waits for a change
-        if self._renderer is not threading.current_thread():
-            self._renderer.join(timeout=2.0)
+        self.model.close()  # wakes the render threads if they wait for a change
+        for renderer in self._renderers:
+            if renderer is not threading.current_thread():
+                renderer.join(timeout=2.0)
         close_tree(self.widget)  # the panels, the controls, their layouts and styles
         with _current_lock:
             if _current is self:
@@ -420,42 +432,47 @@ class ChatLab:
     def _send_typed(self, side: Side, text: str) -> None:
         self.model.send(side, text)
 
-    # -- the one writer of the drawn values ------------------------------------------
+    # -- the two writers of the drawn values --------------------------------------
 
-    def _render_loop(self) -> None:
-        # Render as soon as something changes; only a burst is throttled: a
-        # change that comes while the last render's cost has not yet been
-        # "paid back" waits out that span, then the newest state is drawn once.
+    def _render_loop(self, part: str, draw: Callable[[LabState], None], ratio: float) -> None:
+        # Render ``part`` as soon as something changes; with a ``ratio``, only a
+        # burst is throttled: a change that comes while the last render's cost
+        # has not yet been "paid back" waits out that span, then the newest
+        # state is drawn once.
+        shown = ({"records": CHART_LAST, "lines": 0} if part == "chart"
+                 else {"records": 0, "lines": PANEL_LAST})  # only what this part draws
         ready_at = 0.0  # monotonic time before which a new render waits
         while not self._stop.is_set():
-            state = self.model.changed_since(self._rendered, timeout=1.0, records=CHART_LAST,
-                                              lines=PANEL_LAST)
+            with self._drawn:
+                drawn = self._rendered[part]
+            state = self.model.changed_since(drawn, timeout=1.0, **shown)
             if state is None or self._stop.is_set():
                 continue  # nothing new yet, or closing
             pause = ready_at - time.monotonic()
             if pause > 0:
                 if self._stop.wait(pause):
                     continue
-                # What the burst added meanwhile, drawn once.
-                state = self.model.state(records=CHART_LAST, lines=PANEL_LAST)
+                state = self.model.state(**shown)  # what the burst added meanwhile, drawn once
             started = time.monotonic()
             try:
-                self._draw(state)
+                draw(state)
             except Exception as error:  # a broken display must not stop the renderer
                 self.render_errors.append(error)
             finished = time.monotonic()
-            ready_at = finished + RENDER_RATIO * (finished - started)
+            ready_at = finished + ratio * (finished - started)
             with self._drawn:
-                self._rendered = state.version
+                self._rendered[part] = state.version
                 self._drawn.notify_all()
 
-    def _draw(self, state: LabState) -> None:
-        """Draw one copy of the model's state: both panels and the chart."""
+    def _draw_panels(self, state: LabState) -> None:
+        """Draw both panels from a copy of the model's newest lines and counters."""
         for side in SIDES:
             self.panels[side].show(state.lines[side], state.snapshot[side],
                                    state.earlier_lines[side])
-        # The chart is drawn from the newest records alone; how many earlier
-        # ones it leaves out is said above it.
+
+    def _draw_chart(self, state: LabState) -> None:
+        """Draw the chart from a copy of the model's newest records alone; how many
+        earlier ones it leaves out is said above it."""
         earlier = state.earlier_records
         note = (f'<div class="labchat-chart-earlier" style="color:#999999">'
                 f'{html.escape(voice.chart_hidden(earlier))}</div>') if earlier else ""

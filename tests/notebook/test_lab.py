@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,8 +116,8 @@ def test_creating_a_lab_closes_the_previous_one_and_frees_its_ports() -> None:
         assert first.closed and first.a.closed and first.b.closed and first.relay.closed
         assert registry.open_resources().count(first) == 0
         names = sorted(t.name for t in labchat_threads())
-        assert names == ["labchat-lab-A", "labchat-lab-B", "labchat-lab-relay",
-                         "labchat-lab-render"]
+        assert names == ["labchat-lab-A", "labchat-lab-B", "labchat-lab-chart",
+                         "labchat-lab-relay", "labchat-lab-render"]
         for address in ports:  # every port of the first lab can be bound again
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
                 probe.bind(address)
@@ -225,3 +227,32 @@ def test_a_panel_shows_its_newest_lines_and_says_how_many_came_before(
         shown = lab.panel("B").messages.value
         assert message_lines(lab, "B") == [("new", said("A", f"m{i}")) for i in range(3, 8)]
         assert voice.panel_earlier(3) in shown
+
+
+def test_a_message_arriving_while_the_chart_renders_shows_in_its_panel_first(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A chart render that lasts until the test ends it: the panel must not wait for it.
+    rendering, release = threading.Event(), threading.Event()
+    finished: list[str] = []
+
+    def slow_chart(*args: object, **kwargs: object) -> str:
+        rendering.set()
+        release.wait(timeout=30)
+        finished.append("chart")
+        return "<svg></svg>"
+
+    monkeypatch.setattr(lab_module, "render_svg", slow_chart)
+    with ChatLab("report") as lab:
+        try:
+            assert rendering.wait(timeout=10)
+            lab.send("A", "while charting")
+            for _ in range(1000):  # bounded: 1,000 polls of 10 ms
+                if message_lines(lab, "B") == [("new", said("A", "while charting"))]:
+                    break
+                time.sleep(0.01)
+            assert message_lines(lab, "B") == [("new", said("A", "while charting"))]
+            assert finished == []  # the chart is still rendering the state before the message
+        finally:
+            release.set()
+        assert lab.wait_until_quiet()
+        assert finished  # and then it caught up
