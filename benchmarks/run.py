@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=sorted(GROUPS), action="append",
                         help="run only this group (repeatable)")
     args = parser.parse_args(argv)
+    # Other work on the machine shows in every timing: the load is written beside them.
+    load_before = os.getloadavg()[0]
     figures: list[Figure] = []
     for name, group in GROUPS.items():
         if args.only and name not in args.only:
@@ -57,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
         args.results.write_text(
             "# labchat benchmark results\n\n"
-            f"Written by `make bench` on {stamp}; machine: {machine()}.\n"
+            f"Written by `make bench` on {stamp}; machine: {machine()}; load average "
+            f"(1 min) {load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end.\n"
             "Every figure is a ratio to a baseline measured in the same run (warm, "
             "interleaved, median of several); see `benchmarks/timing.py`.\n\n"
             f"{table(figures)}\n", encoding="utf-8")
