@@ -33,7 +33,8 @@ and including") in stop-and-wait and Go-Back-N, individual in Selective
 Repeat.
 
 Selective acknowledgements (the ``acks="selective"`` setting of Selective
-Repeat and Go-Back-N, as TCP's SACK option and QUIC's ACK frame do it): the
+Repeat, as TCP's SACK option and QUIC's ACK frame do it; Go-Back-N has none,
+see ``go_back_n``): the
 ``<ack>`` field, alone or riding on data, may instead read
 ``<cumulative>:<ranges>``::
 
@@ -52,6 +53,13 @@ rule, so the newest news is never the one left out). Because every ACK
 repeats the whole picture, a lost ACK costs nothing once any later one gets
 through. Every rung *reads* both forms: the setting only chooses which one
 it sends, so the textbook form stays exactly what Kurose & Ross draw.
+
+A driver that reads several datagrams at once (``UdpPeer``) hands them over
+as a batch (``receive_datagram(..., batch=True)``, then ``end_of_batch``):
+with selective ACKs the batch is answered by one ACK, which names
+everything the one-per-datagram ACKs would have named (TCP's delayed ACK
+and QUIC's ACK frames spare datagrams the same way). Textbook ACKs, which
+name one message each, are still sent one per datagram.
 
 Retransmission timeout: it starts at ``timeout``, doubles on every expiry up
 to ``max_timeout``, and goes back to ``timeout`` when an ACK makes progress
@@ -441,6 +449,12 @@ class ArqEngine(Engine):
         self._read_ack(datagram.ack, datagram.sack, now)
         self._receive(datagram, skip_to, now)
         self._fill_window(now)  # the window may have opened: the owed ack rides along
+        if not (self._in_batch and self.selective_acks):
+            self._send_owed_ack()
+
+    def end_of_batch(self, now: float) -> None:
+        # A selective ACK repeats everything held, so the last one of a batch
+        # says all that one per datagram would have said: the batch gets one.
         self._send_owed_ack()
 
     @classmethod

@@ -55,6 +55,7 @@ class Engine(ABC):
         self.settings = self.Settings.from_values(settings, self.protocol)
         self._outbox: list[Outgoing] = []
         self._events: list[Event] = []
+        self._in_batch = False  # the datagram being handled is one of a batch
 
     # -- commands from the user ------------------------------------------------
 
@@ -69,8 +70,15 @@ class Engine(ABC):
 
     # -- input from the network and the clock ----------------------------------
 
-    def receive_datagram(self, data: bytes, now: float) -> None:
-        """Handle bytes from the network; garbage becomes a ``rejected`` event."""
+    def receive_datagram(self, data: bytes, now: float, *, batch: bool = False) -> None:
+        """Handle bytes from the network; garbage becomes a ``rejected`` event.
+
+        ``batch=True``: one of several datagrams that arrived together, which
+        the driver hands over in a row and then calls ``end_of_batch``; an
+        engine whose every ACK says all it holds may then answer the whole
+        batch with one ACK instead of one each.
+        """
+        self._in_batch = batch
         try:
             if len(data) > self.max_datagram:
                 raise RemoteProtocolError(
@@ -86,6 +94,9 @@ class Engine(ABC):
     @abstractmethod
     def _handle_datagram(self, data: bytes, now: float) -> None:
         """Protocol-specific receive; raise ``RemoteProtocolError`` on bad bytes."""
+
+    def end_of_batch(self, now: float) -> None:  # noqa: B027 - optional hook
+        """The last datagram of a batch was handed over: send what was held back for it."""
 
     def handle_timer(self, now: float) -> None:  # noqa: B027 - optional hook
         """Act on every timer due at ``now`` (engines without timers ignore it)."""

@@ -248,13 +248,17 @@ class Enveloped(Engine):
         if header.number is not None:
             self._replay.accept(header.number)
         if header.inner is not None:
-            self.inner.receive_datagram(header.inner, now)
+            self.inner.receive_datagram(header.inner, now, batch=self._in_batch)
+        self._drain()
+
+    def end_of_batch(self, now: float) -> None:
+        self.inner.end_of_batch(now)
         self._drain()
 
     def _bare(self, data: bytes, now: float) -> None:
         """A datagram without an envelope: the rung's to judge; if it accepts, go bare."""
         self._drain()
-        self.inner.receive_datagram(data, now)
+        self.inner.receive_datagram(data, now, batch=self._in_batch)
         events = self.inner.pop_events()
         if not any(isinstance(event, DatagramRejected) for event in events):
             self.bare_partner = True

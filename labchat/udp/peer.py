@@ -38,8 +38,9 @@ event: keep them short, and never make them wait for another peer.
 
 Cost per wake-up, not per datagram: the socket is non-blocking and watched
 by a selector, so each wake of the thread reads every datagram waiting (up
-to ``MAX_BATCH``), hands them to the engine in order, sends what it produced,
-and wakes ``wait_for`` callers once. Events are counted by name as they are
+to ``MAX_BATCH``), hands them to the engine in order as one batch (an engine
+that sends selective ACKs answers the batch with one), sends what it
+produced, and wakes ``wait_for`` callers once. Events are counted by name as they are
 published, so ``wait_for_events`` never rescans the history. The receive
 buffer is asked to hold a full window of datagrams both ways
 (``SO_RCVBUF``; the kernel may grant less, see ``receive_buffer``), since a
@@ -265,11 +266,16 @@ class UdpPeer(Worker[Event]):
             batch = self._receive(wait)
             with self._lock:
                 now = self._clock()
+                last: int | None = None  # the record of the batch's last arrival
                 for data, source in batch:
                     with self._guard(now):
                         self.captured.append(Packet(now, source, self.address, data,
                                                     f"received by {self.name}", outbound=False))
-                        self._arrived(data, source, now)
+                        last = self._arrived(data, source, now)
+                if batch:
+                    with self._guard(now):
+                        self.engine.end_of_batch(now)  # one ACK may answer the batch
+                        self._flush(cause=last)
                 with self._guard(now):
                     for summary in self._noise.due(now):
                         self._publish(summary)
@@ -279,15 +285,16 @@ class UdpPeer(Worker[Event]):
                     self._flush()
                 self._wake()  # once per wake-up, however much happened
 
-    def _arrived(self, data: bytes, source: Address, now: float) -> None:
+    def _arrived(self, data: bytes, source: Address, now: float) -> int | None:
+        """Give the partner's datagram to the engine; returns its record id, if known."""
         if not self._from_partner(source):
             if self._noise.admit(source, "stranger", now):
                 self._publish(StrangerIgnored(at=now, source=format_address(source),
                                               size=len(data), preview=preview_of(data)))
-            return
+            return None
         record = self._claim(source, data)
         self.received += 1
-        self.engine.receive_datagram(data, now)
+        self.engine.receive_datagram(data, now, batch=True)
         events = self.engine.pop_events()
         if (any(isinstance(event, DatagramRejected) for event in events)
                 and not self._noise.admit(source, "rejected", now)):
@@ -297,6 +304,7 @@ class UdpPeer(Worker[Event]):
             self._publish(DatagramReceived(at=now, size=len(data),
                                            source=format_address(source), record=record))
         self._flush(cause=record, events=events)
+        return record
 
     def _from_partner(self, source: Address) -> bool:
         if self.accept_from_anyone:
