@@ -37,6 +37,17 @@ datagram repeating its ack is not a duplicate, as in TCP) the sender resends
 the window at once instead of waiting for the timer, once per window base;
 the timeout does not double and the retry count does not grow.
 
+No selective ACKs here, on purpose. A selective ACK lists the messages a
+receiver holds beyond a gap, and a Go-Back-N receiver holds none: it
+discards everything after a gap, so its selective ACK would be its
+cumulative ACK written differently (``A 7:``), and its sender, which resends
+the whole window anyway, would have nothing to skip. Giving the receiver a
+buffer and the sender the runs to resend only the holes is what makes
+Selective Repeat; with a cumulative ACK and one timer it is TCP with SACK
+(K&R 3.5.4 calls TCP such a hybrid). That is the next rung, not a setting
+of this one. Go-Back-N still *reads* the selective form (its cumulative part
+counts), so it talks to a peer that sends it.
+
 The textbook bound is ``window < 2**seq_bits`` (the constructor refuses a
 larger window unless ``allow_unsafe_window`` is on, which exists to show why
 the bound exists: with ``window = 2**seq_bits`` a whole window lost and
