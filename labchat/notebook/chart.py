@@ -858,12 +858,14 @@ def _text(x: float, y: float, text: str, *, fill: str = "#000000", anchor: str =
 # -- words ---------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=512)
 def _wrap_note(note: str) -> tuple[str, ...]:
     """A note in lines of at most ``NOTE_CHARS``, broken between words.
 
     Kept: a live chart redraws the same notes at every change, and wrapping
-    was a fifth of its cost.
+    was a fifth of its cost. A few hundred hold every note of a chart of the
+    last 40 datagrams; more would only hold memory (notes quote messages, so
+    a long conversation keeps making new ones).
     """
     return tuple(textwrap.wrap(note, NOTE_CHARS, break_long_words=True)) or ("",)
 
