@@ -355,6 +355,8 @@ class SelectiveRepeatEngine(ArqEngine):
         return self._latest_ack
 
     def _held_runs(self) -> tuple[Run, ...]:
+        if not self._buffer:
+            return ()  # the common case: nothing beyond a gap
         runs: list[tuple[int, int]] = []
         for seq in sorted(self._buffer):
             if runs and runs[-1][1] == seq - 1:
