@@ -3,7 +3,9 @@
 * Send to text in the other panel, against the moment B's peer delivered the
   message (the lab can show nothing sooner), at message 1 and after N
   messages; the median of the per-message ratios (each pair is one message,
-  so subject and baseline share whatever load the machine has then);
+  so subject and baseline share whatever load the machine has then). Both
+  moments are polled every 0.2 ms, so 1.00x means the panel showed the
+  message by the time the delivery was seen;
 * ``chart_svg`` of the lab after N messages against the same drawing of a
   second conversation of a few messages with at least as many records as
   the chart draws (``CHART_LAST``): both draw the same number of arrows, warm,
