@@ -111,9 +111,11 @@ format_state = voice.format_state
 CHART_STATE_KEYS = (
     "sent", "received", "last carried", "acked by peer", "stalls", "resends",  # counts
     "state", "expected bit",  # stop-and-wait
-    "send base", "next seq", "timers running", "rto", "timer",  # windows and timers
+    "send base", "next seq", "timers running", "rto", "timer", "srtt",  # windows, timers
     "expected seq", "receive base", "buffered",  # the receiving side
 )
+#: Keys left out while they have no value: SRTT before the first round-trip sample.
+UNTIL_KNOWN = ("srtt",)
 #: What a stand-alone ACK is about: the receiving side's variables only (a
 #: receiver's ACK says nothing of its own sending window, as in K&R's figures).
 RECEIVER_KEYS = ("received", "expected bit", "expected seq", "receive base", "buffered")
@@ -130,7 +132,8 @@ def chart_state(state: Mapping[str, object], kind: str | None = None) -> str:
         keys = RECEIVER_KEYS
     elif kind is not None and window_of(state) is not None:
         keys = tuple(k for k in CHART_STATE_KEYS if k not in RECEIVER_KEYS)
-    shown = {key: value for key, value in state.items() if key in keys}
+    shown = {key: value for key, value in state.items()
+             if key in keys and not (key in UNTIL_KNOWN and value is None)}
     if kind is not None and not shown:
         return ""
     return format_state(shown or state)

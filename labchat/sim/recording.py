@@ -14,8 +14,9 @@ notebook layer (this module imports no view).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from labchat.pcap import save_wire
 from labchat.protocols import create_engine
@@ -29,15 +30,19 @@ MAX_STEPS = 100_000
 
 
 class Recording:
-    """Two ``protocol`` engines on a seeded virtual network, every step recorded."""
+    """Two ``protocol`` engines on a seeded virtual network, every step recorded.
+
+    ``settings`` go to both engines (a timeout, ``adaptive_timeout``, a window ...).
+    """
 
     def __init__(self, protocol: str = "report", impairment: Impairment | None = None, *,
-                 seed: int = 0, names: tuple[str, str] = ("A", "B")) -> None:
+                 seed: int = 0, names: tuple[str, str] = ("A", "B"),
+                 settings: Mapping[str, Any] | None = None) -> None:
         self.protocol = protocol
         self.names = names
         self.model = ImpairmentModel(impairment or Impairment(delay=0.05), seed=seed)
-        self.engines: dict[Side, Engine] = {"A": create_engine(protocol),
-                                            "B": create_engine(protocol)}
+        self.engines: dict[Side, Engine] = {side: create_engine(protocol, **dict(settings or {}))
+                                            for side in ("A", "B")}
         self.network = VirtualNetwork(self.engines["A"], self.engines["B"], self.model)
 
     # -- telling the scenario ---------------------------------------------------------

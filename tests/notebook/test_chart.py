@@ -155,6 +155,20 @@ def test_a_window_rung_shows_its_window_and_timer_not_its_settings() -> None:
         assert setting not in notes + final
 
 
+def test_a_learned_timeout_shows_srtt_and_rto_beside_each_send_and_each_sample() -> None:
+    # Round trips of 0.2 s: the first sample gives SRTT 0.2, RTTVAR 0.1, RTO 0.2 + 4 x 0.1.
+    run = Scenario("stop-and-wait", Impairment(delay=0.1),
+                   settings={"adaptive_timeout": True, "timeout": 1.0, "seq_bits": 16})
+    run.send("A", "m0")
+    run.send("A", "m1")
+    notes = note_texts(parse(run.chart().svg()), "A")
+    sends = [note for note in notes if note.startswith("state=")]
+    assert len(sends) == 2
+    assert "rto=1," in sends[0] and "srtt" not in sends[0]  # no sample yet: the set timeout
+    assert "rto=0.6," in sends[1] and "srtt=0.2" in sends[1]
+    assert "RTT #0 0.200 s: SRTT 0.200, RTTVAR 0.100, RTO 0.600" in " ".join(notes)
+
+
 # -- every decision drawn, in causal order; windows; real payloads; layout --------------
 
 
