@@ -694,6 +694,18 @@ LABELS = {
     "goodput_spread_title": N_("Goodput over several seeds (log scale): mean and 95% interval"),
     "sweep": N_("sweep"),
     "delivered_by_b": N_("delivered by B (in order)"),
+    "message_axis": N_("message, in the order sent"),
+    "delivered_at_axis": N_("delivered at B (virtual seconds)"),
+    "recovery_title": N_("One lost datagram, Go-Back-N: when each message is delivered"),
+    "timeout_only": N_("timeout only"),
+    "fast_retransmit": N_("fast retransmit (3 duplicate ACKs)"),
+    "window_axis": N_("window N (packets in flight, log scale)"),
+    "utilization_axis": N_("sender utilisation U"),
+    # xgettext: no-python-format (a percent sign, not a placeholder)
+    "utilization_title": N_("Pipelining over several seeds: mean and 95% interval, "
+                            "and the formula"),
+    "utilization_measured": N_("RTT {rtt} ms (measured)"),
+    "utilization_formula": N_("RTT {rtt} ms (formula)"),
 }
 
 
@@ -706,7 +718,8 @@ def label(key: str, /, **fields: object) -> str:
 COLUMNS = {"protocol": N_("protocol"), "loss": N_("loss"), "delivered": N_("delivered"),
            "gave_up": N_("gave up"), "data": N_("data"), "resends": N_("resends"),
            "acks": N_("acks"), "overhead": N_("overhead"), "expected": N_("expected"),
-           "goodput": N_("goodput"), "seconds": N_("seconds")}
+           "goodput": N_("goodput"), "seconds": N_("seconds"), "window": N_("window"),
+           "rtt": N_("RTT (ms)"), "utilization": N_("utilisation"), "formula": N_("formula")}
 
 
 def column(key: str) -> str:
@@ -1234,3 +1247,9 @@ def figure_finished() -> str:
 
 def interval_too_few(samples: int) -> str:
     return _("an interval needs at least 2 samples, got {n}", n=samples)
+
+
+def pipeline_bad(window: int, rtt: float, transmit: float) -> str:
+    return _("the utilisation needs a window of 1 or more, a round trip of 0 or more and a "
+             "transmission time above 0, got {window}, {rtt}, {transmit}",
+             window=window, rtt=rtt, transmit=transmit)

@@ -26,7 +26,13 @@ from matplotlib.figure import Figure
 from labchat import voice
 from labchat.events import Event, MessageDelivered
 from labchat.protocols.arq import DEFAULT_WINDOW as GO_BACK_N_WINDOW
-from labchat.sim.experiments import Interval, spread
+from labchat.sim.experiments import (
+    Interval,
+    LinkRun,
+    pipelined_utilization,
+    spread,
+    utilization_spread,
+)
 from labchat.trace import Side
 
 if TYPE_CHECKING:
@@ -209,6 +215,81 @@ def plot_goodput_spread(runs: Sequence[Stats]) -> Figure:
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize="small")
     return figure
+
+
+@in_labchat_font
+def plot_recovery(timeout_only: Sequence[float], fast: Sequence[float]) -> Figure:
+    """When the receiver delivered each message, recovering from one loss two ways.
+
+    ``timeout_only`` and ``fast`` are the delivery times, in message order, of
+    the same run without and with fast retransmit (K&R 3.5.4): one picture
+    in which the wait for the timer is the gap between the two lines.
+    """
+    figure = Figure(figsize=(7.0, 4.2), layout="constrained")
+    axes = figure.add_subplot()
+    runs = (("timeout_only", timeout_only), ("fast_retransmit", fast))
+    for index, (key, times) in enumerate(runs):
+        axes.plot(range(1, len(times) + 1), times, "-" + _MARKERS[index], color=f"C{index}",
+                  label=voice.label(key))
+    axes.set_xlabel(voice.label("message_axis"))
+    axes.set_ylabel(voice.label("delivered_at_axis"))
+    axes.set_title(voice.label("recovery_title"))
+    axes.grid(True, alpha=0.3)
+    axes.legend(fontsize="small")
+    return figure
+
+
+def _round_trips(runs: Sequence[LinkRun]) -> list[float]:
+    """The sweep's one-way delays in order, each with its mean round trip."""
+    return sorted({run.rtt for run in runs})
+
+
+@in_labchat_font
+def plot_utilization(runs: Sequence[LinkRun], *, transmit: float) -> Figure:
+    """Sender utilisation vs window, one colour per round trip: measured and the formula.
+
+    ``runs`` is what ``labchat.sim.experiments.sweep_utilization`` returns;
+    ``transmit`` is L/R in seconds. Points: mean over the seeds with its 95%
+    interval; dashed: ``pipelined_utilization`` (K&R 3.4.2-3.4.3).
+    """
+    figure = Figure(figsize=(7.0, 4.2), layout="constrained")
+    axes = figure.add_subplot()
+    intervals = utilization_spread(runs)
+    rtt_of = {run.delay: run.rtt for run in runs}
+    for index, rtt in enumerate(_round_trips(runs)):
+        colour = f"C{index}"
+        points = sorted((window, i) for (delay, window), i in intervals.items()
+                        if rtt_of[delay] == rtt)
+        windows = [window for window, _ in points]
+        millis = f"{rtt * 1000:g}"
+        axes.errorbar(windows, [i.mean for _, i in points], yerr=_bars([i for _, i in points]),
+                      fmt=_MARKERS[index % len(_MARKERS)], color=colour, capsize=3,
+                      label=voice.label("utilization_measured", rtt=millis))
+        axes.plot(windows, [pipelined_utilization(w, rtt, transmit) for w in windows], "--",
+                  color=colour, label=voice.label("utilization_formula", rtt=millis))
+    axes.set_xscale("log", base=2)
+    axes.set_ylim(0.0, 1.05)
+    axes.set_xlabel(voice.label("window_axis"))
+    axes.set_ylabel(voice.label("utilization_axis"))
+    axes.set_title(voice.label("utilization_title"))
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize="small")
+    return figure
+
+
+def utilization_table(runs: Sequence[LinkRun], *, transmit: float) -> str:
+    """Mean utilisation over the seeds ± its 95% half width, beside the formula, as text."""
+    c = voice.column
+    intervals = utilization_spread(runs)
+    rtt_of = {run.delay: run.rtt for run in runs}
+    header = f"{c('rtt'):>8} {c('window'):>6} {c('utilization'):>15} {c('formula'):>8}"
+    lines = [header, "-" * len(header)]
+    for (delay, window), measured in sorted(intervals.items()):
+        rtt = rtt_of[delay]
+        lines.append(f"{rtt * 1000:>8g} {window:>6} "
+                     f"{f'{measured.mean:.3f} ± {measured.half_width:.3f}':>15} "
+                     f"{pipelined_utilization(window, rtt, transmit):>8.3f}")
+    return "\n".join(lines)
 
 
 def spread_table(runs: Sequence[Stats], *, window: int = GO_BACK_N_WINDOW) -> str:

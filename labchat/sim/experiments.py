@@ -6,7 +6,12 @@ per seed; ``spread`` groups the runs by (protocol, loss rate) and gives, for a
 measure of ``Stats``, the mean over the seeds and a 95% confidence interval
 for it, ``mean ± t · s / sqrt(n)`` with Student's t for ``n - 1`` degrees of
 freedom (the seeds are independent samples; ``s`` is the sample standard
-deviation). Pure: no plotting, no widgets.
+deviation).
+
+``sweep_utilization`` does the same for K&R 3.4.2-3.4.3's pipelining lesson:
+a link with a rate, windows x round trips, the sender's measured
+utilisation beside ``pipelined_utilization``, the textbook's
+``min(1, N (L/R) / (RTT + L/R))``. Pure: no plotting, no widgets.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from labchat import voice
-from labchat.sim.simulator import Stats, sweep
+from labchat.sim.simulator import Stats, simulate, sweep
 
 #: Student's t, two-sided 95%, by degrees of freedom (1-30); beyond, the normal 1.96.
 _T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
@@ -77,4 +82,66 @@ def spread(runs: Sequence[Stats], measure: Callable[[Stats], float | None]
         value = measure(run)
         if value is not None:
             samples.setdefault((run.protocol, run.loss), []).append(value)
+    return {key: interval(values) for key, values in samples.items() if len(values) >= 2}
+
+
+def pipelined_utilization(window: int, rtt: float, transmit: float) -> float:
+    """K&R 3.4.2-3.4.3: the sender's utilisation with ``window`` packets in flight.
+
+    ``transmit`` is L/R, the time to put one packet on the link; ``rtt`` the
+    round trip of a bit. A window of N keeps the link busy N L/R out of every
+    RTT + L/R, at most all the time: ``min(1, N (L/R) / (RTT + L/R))``.
+    Assumes a constant RTT, no loss, ACKs that take no time to send, and a
+    sender that always has a packet waiting.
+    """
+    if window < 1 or not rtt >= 0.0 or not transmit > 0.0:
+        raise ValueError(voice.pipeline_bad(window, rtt, transmit))
+    return min(1.0, window * transmit / (rtt + transmit))
+
+
+@dataclass(frozen=True)
+class LinkRun:
+    """One run of a utilisation sweep: its window, one-way delay, seed and what it measured."""
+
+    window: int
+    delay: float
+    jitter: float
+    seed: int
+    stats: Stats
+
+    @property
+    def rtt(self) -> float:
+        """The mean round trip of a bit: each way ``delay`` plus half the jitter on average."""
+        return 2 * self.delay + self.jitter
+
+
+def sweep_utilization(windows: Sequence[int], delays: Sequence[float], seeds: Sequence[int], *,
+                      messages: int, rate: float, size: int, jitter: float = 0.0,
+                      protocol: str = "selective-repeat", timeout: float = 1.0,
+                      progress: Callable[[int, int], None] | None = None) -> list[LinkRun]:
+    """``simulate`` once per window x one-way delay x seed, over a link of ``rate`` bytes/s.
+
+    Each message is padded to ``size`` bytes; ``jitter`` adds uniform(0, jitter)
+    seconds to each datagram's delay (what makes one seed differ from another).
+    """
+    runs: list[LinkRun] = []
+    total = len(windows) * len(delays) * len(seeds)
+    for delay in delays:
+        for window in windows:
+            for seed in seeds:
+                stats = simulate(protocol, messages, delay=delay, jitter=jitter, rate=rate,
+                                 size=size, seed=seed,
+                                 settings={"window": window, "timeout": timeout})
+                runs.append(LinkRun(window, delay, jitter, seed, stats))
+                if progress is not None:
+                    progress(len(runs), total)
+    return runs
+
+
+def utilization_spread(runs: Sequence[LinkRun]) -> dict[tuple[float, int], Interval]:
+    """The measured utilisation's interval per (one-way delay, window)."""
+    samples: dict[tuple[float, int], list[float]] = {}
+    for run in runs:
+        if run.stats.utilization is not None:
+            samples.setdefault((run.delay, run.window), []).append(run.stats.utilization)
     return {key: interval(values) for key, values in samples.items() if len(values) >= 2}

@@ -101,6 +101,10 @@ class Recording:
         return [str(e.to_dict()["text"]) for e in self.network.events[side]
                 if e.name == "delivered"]
 
+    def delivered_at(self, side: Side) -> list[float]:
+        """When ``side`` handed each message to its user (virtual seconds), in order."""
+        return [e.at for e in self.network.events[side] if e.name == "delivered"]
+
     def save_pcap(self, path: str | Path) -> Path:
         """Write the run so far as a pcapng capture for Wireshark (virtual time)."""
         return save_wire(path, self.network.wire, self.engines["A"])

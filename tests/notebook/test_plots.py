@@ -116,3 +116,32 @@ def test_the_spread_table_gives_each_mean_with_its_interval() -> None:
     assert [t.get_text() for t in legend.get_texts()] == [
         "stop-and-wait (expected)", "stop-and-wait (measured)"]  # the report is left out
     assert plot_goodput_spread(runs).axes[0].get_yscale() == "log"
+
+
+def test_the_recovery_plot_draws_both_runs_message_by_message() -> None:
+    from labchat.notebook.plots import plot_recovery
+
+    figure = plot_recovery([0.05, 1.15, 1.25], [0.05, 0.15, 0.25])
+    axes = figure.axes[0]
+    lines = {line.get_label(): numpy.asarray(line.get_ydata()).tolist()
+             for line in axes.get_lines()}
+    assert lines == {"timeout only": [0.05, 1.15, 1.25],
+                     "fast retransmit (3 duplicate ACKs)": [0.05, 0.15, 0.25]}
+    assert numpy.asarray(axes.get_lines()[0].get_xdata()).tolist() == [1, 2, 3]
+
+
+def test_the_utilisation_plot_and_table_set_each_mean_beside_the_formula() -> None:
+    from labchat.notebook.plots import plot_utilization, utilization_table
+    from labchat.sim.experiments import sweep_utilization
+
+    # L/R = 1 ms, RTT 10 ms: the formula gives 1/11 for N = 1 and 1 for N = 16.
+    runs = sweep_utilization([1, 16], [0.005], [1, 2], messages=200, rate=1e6, size=994)
+    lines = utilization_table(runs, transmit=0.001).splitlines()
+    assert [line.split()[:2] for line in lines[2:]] == [["10", "1"], ["10", "16"]]
+    assert lines[2].split()[-1] == "0.091" and lines[3].split()[-1] == "1.000"
+    figure = plot_utilization(runs, transmit=0.001)
+    axes = figure.axes[0]
+    assert axes.get_xscale() == "log"
+    formula = [line for line in axes.get_lines() if line.get_label() == "RTT 10 ms (formula)"]
+    assert len(formula) == 1
+    assert numpy.asarray(formula[0].get_ydata()).tolist() == pytest.approx([1 / 11, 1.0])
