@@ -1249,7 +1249,7 @@ def interval_too_few(samples: int) -> str:
     return _("an interval needs at least 2 samples, got {n}", n=samples)
 
 
-def pipeline_bad(window: int, rtt: float, transmit: float) -> str:
+def pipeline_bad(window: float, rtt: float, transmit: float) -> str:
     return _("the utilisation needs a window of 1 or more, a round trip of 0 or more and a "
              "transmission time above 0, got {window}, {rtt}, {transmit}",
              window=window, rtt=rtt, transmit=transmit)

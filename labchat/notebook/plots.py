@@ -256,6 +256,7 @@ def plot_utilization(runs: Sequence[LinkRun], *, transmit: float) -> Figure:
     axes = figure.add_subplot()
     intervals = utilization_spread(runs)
     rtt_of = {run.delay: run.rtt for run in runs}
+    shown: set[int] = set()
     for index, rtt in enumerate(_round_trips(runs)):
         colour = f"C{index}"
         points = sorted((window, i) for (delay, window), i in intervals.items()
@@ -265,9 +266,14 @@ def plot_utilization(runs: Sequence[LinkRun], *, transmit: float) -> Figure:
         axes.errorbar(windows, [i.mean for _, i in points], yerr=_bars([i for _, i in points]),
                       fmt=_MARKERS[index % len(_MARKERS)], color=colour, capsize=3,
                       label=voice.label("utilization_measured", rtt=millis))
-        axes.plot(windows, [pipelined_utilization(w, rtt, transmit) for w in windows], "--",
+        # The formula at every N in between too, so that its knee, where the window
+        # first covers a round trip, shows where it is and not at the next point.
+        dense = [windows[0] * (windows[-1] / windows[0]) ** (k / 200) for k in range(201)]
+        axes.plot(dense, [pipelined_utilization(n, rtt, transmit) for n in dense], "--",
                   color=colour, label=voice.label("utilization_formula", rtt=millis))
+        shown.update(windows)
     axes.set_xscale("log", base=2)
+    axes.set_xticks(sorted(shown), [str(w) for w in sorted(shown)])
     axes.set_ylim(0.0, 1.05)
     axes.set_xlabel(voice.label("window_axis"))
     axes.set_ylabel(voice.label("utilization_axis"))

@@ -85,8 +85,10 @@ def spread(runs: Sequence[Stats], measure: Callable[[Stats], float | None]
     return {key: interval(values) for key, values in samples.items() if len(values) >= 2}
 
 
-def pipelined_utilization(window: int, rtt: float, transmit: float) -> float:
+def pipelined_utilization(window: float, rtt: float, transmit: float) -> float:
     """K&R 3.4.2-3.4.3: the sender's utilisation with ``window`` packets in flight.
+
+    (A plot may ask for a window between two whole numbers, to draw the line.)
 
     ``transmit`` is L/R, the time to put one packet on the link; ``rtt`` the
     round trip of a bit. A window of N keeps the link busy N L/R out of every

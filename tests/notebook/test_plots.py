@@ -144,4 +144,7 @@ def test_the_utilisation_plot_and_table_set_each_mean_beside_the_formula() -> No
     assert axes.get_xscale() == "log"
     formula = [line for line in axes.get_lines() if line.get_label() == "RTT 10 ms (formula)"]
     assert len(formula) == 1
-    assert numpy.asarray(formula[0].get_ydata()).tolist() == pytest.approx([1 / 11, 1.0])
+    line = numpy.asarray(formula[0].get_ydata()).tolist()
+    assert (line[0], line[-1]) == pytest.approx((1 / 11, 1.0))  # at N = 1 and N = 16
+    knee = numpy.asarray(formula[0].get_xdata())[line.index(1.0)]
+    assert 11 <= knee < 11.2  # N (L/R) first covers RTT + L/R at N = 11, drawn there
