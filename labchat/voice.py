@@ -1147,6 +1147,10 @@ FIGURE_TITLES = {
     "3.16d": N_("Figure 3.16 (d) Operation of rdt3.0: premature timeout"),
     "3.22": N_("Figure 3.22 Go-Back-N in operation (window size 4)"),
     "3.26": N_("Figure 3.26 Selective-repeat operation (window size 4)"),
+    "3.27": N_("Figure 3.27 Selective-repeat receiver dilemma with too-large windows: "
+               "a new packet or a retransmission? (sequence numbers 0-3, window size 3)"),
+    "3.27-safe": N_("Figure 3.27 with a window of half the sequence space "
+                    "(sequence numbers 0-3, window size 2)"),
 }
 
 #: The figures' own words for each step of their scripts (``labchat.sim.figures``).
@@ -1184,6 +1188,19 @@ FIGURE_STEPS = {
              N_("sender: ACK0 rcvd"), N_("sender: ACK1 rcvd"), N_("sender: ACK3 rcvd"),
              N_("receiver: pkt4 rcvd"), N_("receiver: pkt5 rcvd"), N_("sender: pkt2 TIMEOUT"),
              N_("receiver: pkt2 rcvd")),
+    "3.27": (N_("sender: pkt0 sent"), N_("sender: pkt1 sent"), N_("sender: pkt2 sent, window full"),
+             N_("sender: pkt3 waits: the window is full"), N_("receiver: pkt0 rcvd"),
+             N_("receiver: pkt1 rcvd"), N_("receiver: pkt2 rcvd: window now 3, 0, 1"),
+             N_("ACK0 is lost (X)"), N_("ACK1 is lost (X)"), N_("ACK2 is lost (X)"),
+             N_("sender: timeout, retransmit pkt0 (pkt1 and pkt2 too: same instant)"),
+             N_("receiver: receive packet with seq number 0"), N_("sender: ACK0 rcvd"),
+             N_("receiver: pkt3 rcvd")),
+    "3.27-safe": (N_("sender: pkt0 sent"), N_("sender: pkt1 sent, window full"),
+                  N_("sender: pkt2 waits: the window is full"), N_("receiver: pkt0 rcvd"),
+                  N_("receiver: pkt1 rcvd: window now 2, 3"), N_("ACK0 is lost (X)"),
+                  N_("ACK1 is lost (X)"), N_("sender: timeout, retransmit pkt0 and pkt1"),
+                  N_("receiver: receive packet with seq number 0"), N_("sender: ACK0 rcvd"),
+                  N_("receiver: pkt2 rcvd")),
 }
 
 #: What one step can cause, as the prediction's choices name it.

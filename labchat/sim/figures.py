@@ -94,6 +94,14 @@ _RDT3 = {"seq_bits": 1, "timeout": 1.0}
 #: draws it after): later, pkt3's timer would expire together with pkt2's.
 _WINDOW4 = {"window": 4, "timeout": 2.0}
 
+#: Figure 3.27: four sequence numbers (0-3) and a Selective Repeat window of 3,
+#: more than half of them, which the rung takes only when told it is unsafe. All
+#: packets leave at one instant, so their timers expire together: the textbook
+#: retransmits pkt0 alone, here pkt0, pkt1 and pkt2 go again at once.
+_TOO_LARGE = {"seq_bits": 2, "window": 3, "allow_unsafe_window": True, "timeout": 1.0}
+#: The same four numbers with a window of 2, half the sequence space: safe.
+_HALF = {"seq_bits": 2, "window": 2, "timeout": 1.0}
+
 FIGURES: dict[str, Figure] = {figure.key: figure for figure in (
     Figure("3.16a", "stop-and-wait", (
         "send A m1", "send A m2", "send A m3",
@@ -120,6 +128,14 @@ FIGURES: dict[str, Figure] = {figure.key: figure for figure in (
         "send A pkt5", "drop 2",
         "deliver 0", "deliver 1", "deliver 3", "deliver 4", "deliver 5", "deliver 6",
         "deliver 7", "deliver 8", "timer", "deliver 11"), _WINDOW4),
+    Figure("3.27", "selective-repeat", (
+        "send A pkt0", "send A pkt1", "send A pkt2", "send A pkt3",
+        "deliver 0", "deliver 1", "deliver 2", "drop 3", "drop 4", "drop 5", "timer",
+        "deliver 6", "deliver 9", "deliver 10"), _TOO_LARGE),
+    Figure("3.27-safe", "selective-repeat", (
+        "send A pkt0", "send A pkt1", "send A pkt2",
+        "deliver 0", "deliver 1", "drop 2", "drop 3", "timer",
+        "deliver 4", "deliver 6", "deliver 7"), _HALF),
 )}
 
 

@@ -96,3 +96,22 @@ def test_an_unknown_figure_is_one_clear_error() -> None:
 
 def test_a_step_that_causes_nothing_is_nothing_new() -> None:
     assert outcome_of([]) == "nothing_new"
+
+
+def test_figure_3_27_a_window_too_large_takes_an_old_packet_for_a_new_one() -> None:
+    walk = FigureWalk("3.27")
+    while not walk.done:
+        walk.step(walk.figure.choices[0] if walk.needs_prediction else None)
+    # The retransmitted pkt0 is buffered as new (not a duplicate), then handed over.
+    assert [v.actual for v in walk.verdicts] == [
+        "delivered", "delivered", "delivered", "timeout", "buffered", "acked", "delivered"]
+    assert walk.model.delivered("B") == ["pkt0", "pkt1", "pkt2", "pkt3", "pkt0"]
+
+
+def test_figure_3_27_with_half_the_sequence_space_the_old_packet_is_a_duplicate() -> None:
+    walk = FigureWalk("3.27-safe")
+    while not walk.done:
+        walk.step(walk.figure.choices[0] if walk.needs_prediction else None)
+    assert [v.actual for v in walk.verdicts] == [
+        "delivered", "delivered", "timeout", "duplicate", "acked", "delivered"]
+    assert walk.model.delivered("B") == ["pkt0", "pkt1", "pkt2"]
