@@ -176,12 +176,16 @@ class ChatLab:
     ``history`` is how many of the newest lines, events and wire records the
     model keeps (the view draws fewer); ``history=None`` keeps every one, for
     a notebook that saves or summarises a long conversation whole.
+
+    ``secret`` (at least 16 bytes) authenticates every datagram of the ladder
+    rungs: a forged or replayed one is shown rejected, never delivered (see
+    ``LabModel``).
     """
 
     def __init__(self, protocol: ProtocolLike = "report", *, seed: int = 0,
                  names: tuple[str, str] = ("A", "B"), peer_protocol: ProtocolLike | None = None,
                  protocols: Sequence[ProtocolLike] = (),
-                 history: int | None = HISTORY) -> None:
+                 history: int | None = HISTORY, secret: bytes | str | None = None) -> None:
         global _current
         # Resolved before anything is built or closed: a ValueError of one line if unknown.
         chosen = resolve_protocol(protocol)
@@ -199,7 +203,8 @@ class ChatLab:
         self._drawn = threading.Condition()
         self._rendered: dict[str, int] = {"panels": -1, "chart": -1}
         self.model = LabModel(chosen, seed=seed, names=names, peer_protocol=peer,
-                              protocols=extras, connect=LocalSession, history=history)
+                              protocols=extras, connect=LocalSession, history=history,
+                              secret=secret)
         self._building = True  # widget observers ignore the values set while building
         try:
             self._build_widgets(self.model.protocol, seed)

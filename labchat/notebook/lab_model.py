@@ -33,13 +33,21 @@ from typing import Literal, Protocol, cast
 from labchat import voice
 from labchat.errors import LabchatError
 from labchat.events import DatagramReceived, DatagramSent, Event
-from labchat.protocols import PROTOCOLS, ProtocolLike, create_engine, resolve_protocol
+from labchat.protocols import (
+    PROTOCOLS,
+    ProtocolLike,
+    create_engine,
+    create_enveloped,
+    resolve_protocol,
+)
 from labchat.protocols.base import Engine
+from labchat.protocols.envelope import envelope_class
 from labchat.protocols.mismatch import can_force_mismatch
 from labchat.sim.channel import Direction, Impairment, ImpairmentModel
 from labchat.trace import SIDES, Side, WireRecord, check_side, other
 from labchat.udp.peer import UdpPeer, wait_until
 from labchat.udp.relay import UdpRelay
+from labchat.udp.sessions import check_secret, new_session
 from labchat.udp.wirelog import WireLog
 
 #: What a model keeps of each history by default: each panel's newest lines, each
@@ -115,9 +123,20 @@ class Session(Protocol):
     def close(self) -> None: ...
 
 
-#: Builds a conversation: each side's engine class, a seed, the relay's first impairment,
-#: and the lab's history bound (how many records the relay need keep; None: all).
-SessionFactory = Callable[[Mapping[Side, type[Engine]], int, Impairment, int | None], Session]
+class SessionFactory(Protocol):
+    """Builds a conversation: each side's engine class, a seed, the relay's first
+    impairment, the lab's history bound (how many records the relay need keep;
+    None: all), and the shared secret that authenticates its datagrams (or None)."""
+
+    def __call__(self, engines: Mapping[Side, type[Engine]], seed: int,
+                 impairment: Impairment, history: int | None, *,
+                 secret: bytes | None = None) -> Session: ...
+
+
+def authenticated(engines: Mapping[Side, type[Engine]]) -> bool:
+    """Whether a secret can sign this conversation: both rungs take the envelope
+    (the report's rung keeps the report's wire, a student's engine its own)."""
+    return all(engines[side].enveloped for side in SIDES)
 
 
 class LocalSession:
@@ -126,20 +145,26 @@ class LocalSession:
     The relay keeps no more of its records and decisions than the lab keeps
     of its own (``history``): the lab draws its records, not the relay's, so
     a longer relay history would only hold memory (``None``: all of them).
+    With a ``secret``, both engines run inside the session envelope with a MAC
+    (``labchat.protocols.envelope``) when both can (``authenticated``).
     """
 
     def __init__(self, engines: Mapping[Side, type[Engine]], seed: int,
-                 impairment: Impairment, history: int | None = None) -> None:
+                 impairment: Impairment, history: int | None = None, *,
+                 secret: bytes | None = None) -> None:
         self.peers: dict[Side, UdpPeer] = {}
         # One log for the three: each datagram's record is written by its sender.
         wire_log = WireLog()
+        signed = secret is not None and authenticated(engines)
         try:
             for side in SIDES:
-                self.peers[side] = UdpPeer(create_engine(engines[side]), name=f"lab-{side}",
-                                           wire_log=wire_log)
+                engine = (create_enveloped(engines[side], new_session(), secret) if signed
+                          else create_engine(engines[side]))
+                self.peers[side] = UdpPeer(engine, name=f"lab-{side}", wire_log=wire_log)
+            describe = envelope_class(engines["A"]).describe if signed else engines["A"].describe
             self.relay = UdpRelay(self.peers["A"].address, self.peers["B"].address,
                                   model=ImpairmentModel(impairment, seed=seed, keep=history),
-                                  describe=engines["A"].describe, keep=history,
+                                  describe=describe, keep=history,
                                   name="lab-relay", wire_log=wire_log)
         except BaseException:
             self.close()
@@ -290,6 +315,11 @@ class LabModel:
     (a view draws only their tail, so memory stays flat however long the
     conversation). A notebook that wants every record of a long conversation
     (for ``records()``, ``summary()`` or a capture) passes ``history=None``.
+
+    ``secret`` (at least 16 bytes; text is taken as UTF-8): every datagram of the
+    ladder rungs carries a MAC and a packet number, so a forged or replayed
+    one is a ``rejected`` event, never delivered. The report's rung and a
+    student's engine keep their own wire: with them the secret signs nothing.
     """
 
     def __init__(self, protocol: ProtocolLike = "report", *, seed: int = 0,
@@ -298,10 +328,12 @@ class LabModel:
                  protocols: Sequence[ProtocolLike] = (),
                  impairment: Impairment | None = None,
                  connect: SessionFactory = LocalSession,
-                 history: int | None = HISTORY) -> None:
+                 history: int | None = HISTORY,
+                 secret: bytes | str | None = None) -> None:
         if history is not None and history < 1:
             raise ValueError(voice.label("history_too_small", history=history))
         self.history = history
+        self.secret = None if secret is None else check_secret(secret)
         chosen = resolve_protocol(protocol)  # a ValueError of one line if unknown
         #: The engine classes ``restart`` can choose by name: the rungs, then the extras.
         self.choices: dict[str, type[Engine]] = dict(PROTOCOLS)
@@ -489,7 +521,8 @@ class LabModel:
     # -- internals ---------------------------------------------------------------------
 
     def _new_session(self) -> Session:
-        session = self._connect(self.engines(), self.seed, self.impairment, self.history)
+        session = self._connect(self.engines(), self.seed, self.impairment, self.history,
+                                secret=self.secret)
         generation = self._generation
         try:
             for side in SIDES:

@@ -33,8 +33,14 @@ def read_secret(path: str | Path) -> bytes:
     except OSError as error:
         raise ValueError(f"cannot read the secret file {path}: {error.strerror or error}") \
             from None
-    secret = secret.removesuffix(b"\n").removesuffix(b"\r")
-    if len(secret) < MIN_SECRET_BYTES:
-        raise ValueError(f"the secret in {path} has {len(secret)} bytes; "
-                         f"use at least {MIN_SECRET_BYTES}")
-    return secret
+    return check_secret(secret.removesuffix(b"\n").removesuffix(b"\r"), path)
+
+
+def check_secret(secret: bytes | str, path: str | Path | None = None) -> bytes:
+    """``secret`` as bytes (text is encoded as UTF-8), or a one-line ``ValueError``
+    if it has fewer than ``MIN_SECRET_BYTES`` bytes (``path``: the file it came from)."""
+    raw = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
+    if len(raw) < MIN_SECRET_BYTES:
+        where = "" if path is None else f" in {path}"
+        raise ValueError(f"the secret{where} has {len(raw)} bytes; use at least {MIN_SECRET_BYTES}")
+    return raw
