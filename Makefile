@@ -93,7 +93,8 @@ pot:
 	  --output=labchat/locale/labchat.pot labchat/voice.py
 
 # Long runs over real UDP (minutes): 20,000 messages each way through a bad
-# relay, and a 20-second garbage flood at a chat; prints the README's figures.
+# relay, and 20-second garbage floods at a chat and at a chat lab; prints the
+# README's figures.
 soak: $(VENV)/.installed-test
 	$(BIN)/python -m tests.soak
 

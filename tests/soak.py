@@ -14,6 +14,10 @@
   (from a stranger's port, and, with ``--accept-from-anyone``, straight into
   the engine). The conversation must go on, the chat must print a handful of
   lines instead of one per datagram, and its RSS must stay bounded.
+* **lab flood**: the same at a chat lab (``ChatLab``, drawing as it goes):
+  another process sprays both peers and both of the relay's ports while A
+  talks to B; every message must arrive in order, each peer must sum the
+  flood up in a line, and the panels show a handful of lines.
 
 Each check raises ``SoakFailed`` with what went wrong; ``tests/udp/test_soak.py``
 runs the same functions at a size fit for ``make test``. Run in full with
@@ -36,7 +40,7 @@ from pathlib import Path
 from labchat.events import Event, GaveUp, MessageDelivered
 from labchat.protocols import create_enveloped
 from labchat.sim.channel import Impairment, ImpairmentModel
-from labchat.udp.peer import UdpPeer
+from labchat.udp.peer import UdpPeer, wait_until
 from labchat.udp.relay import UdpRelay
 from labchat.udp.sessions import new_session
 
@@ -228,6 +232,96 @@ def chat_flood(seconds: float, *, into_engine: bool = False) -> Flood:
     return Flood(seconds, sent, conversation, len(lines), rss_start, rss_end)
 
 
+#: A garbage sprayer in a process of its own (the lab's process is the victim):
+#: ``python -c SPRAY SECONDS HOST:PORT...``; prints how many datagrams it sent.
+SPRAY = """
+import socket, sys, time
+seconds, targets = float(sys.argv[1]), [(t.rpartition(":")[0], int(t.rpartition(":")[2]))
+                                        for t in sys.argv[2:]]
+garbage = [bytes([n % 256]) * (1 + n % 200) for n in range(997)]
+sent, end = 0, time.monotonic() + seconds
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as flood:
+    while time.monotonic() < end:
+        for payload in garbage:
+            for target in targets:
+                flood.sendto(payload, target)
+        sent += len(garbage) * len(targets)
+print(sent)
+"""
+
+
+@dataclass(frozen=True)
+class LabFlood:
+    seconds: float
+    sent: int
+    conversation: int
+    lines: int
+    summaries: int
+    rss_start_kib: int
+    rss_peak_kib: int
+
+    def line(self) -> str:
+        return (f"lab flood: {self.sent:,} garbage datagrams in {self.seconds:.0f} s at a chat "
+                f"lab's two peers and its relay; {self.conversation} real messages all "
+                f"delivered in order; the panels showed {self.lines} lines "
+                f"({self.summaries} flood summaries); RSS {self.rss_start_kib / 1024:.1f} MB "
+                f"-> peak {self.rss_peak_kib / 1024:.1f} MB")
+
+
+def lab_flood(seconds: float, *, into_engine: bool = False) -> LabFlood:
+    """Garbage at a chat lab (the view, drawing as it goes) while A talks to B.
+
+    The sprayer aims at both peers and both of the relay's ports; with
+    ``into_engine`` the peers take datagrams from anyone, so every one is
+    judged by the engine. Raises ``SoakFailed`` unless every real message
+    arrives in order and the panels show a handful of lines.
+    """
+    from labchat.notebook.lab import ChatLab  # the widgets only here: make soak's other runs
+
+    with ChatLab("selective-repeat") as lab:
+        a, b, relay = lab.model.peer("A"), lab.model.peer("B"), lab.model.relay
+        assert isinstance(a, UdpPeer) and isinstance(b, UdpPeer) and isinstance(relay, UdpRelay)
+        a.accept_from_anyone = b.accept_from_anyone = into_engine
+        at_b = InOrder("real ")
+        b.subscribe(at_b)
+        targets = [a.address, b.address, relay.listen_a_address, relay.listen_b_address]
+        rss_start = peak = rss_kib()
+        sprayer = subprocess.Popen(
+            [sys.executable, "-c", SPRAY, str(seconds),
+             *(f"{host}:{port}" for host, port in targets)],
+            stdout=subprocess.PIPE, text=True)
+        try:
+            start = time.monotonic()
+            conversation = 0
+            while time.monotonic() - start < seconds:
+                lab.send("A", f"real {conversation}")
+                conversation += 1
+                time.sleep(0.25)
+                peak = max(peak, rss_kib())
+            out, _ = sprayer.communicate(timeout=30)
+        finally:
+            if sprayer.poll() is None:
+                sprayer.kill()
+                sprayer.wait(5)
+        if not b.wait_for(lambda: at_b.delivered >= conversation or at_b.gave_up > 0, 120):
+            raise SoakFailed(f"lab flood: {at_b.delivered} of {conversation} delivered")
+
+        def summaries() -> int:
+            return sum(1 for side in lab.model.state().lines.values() for line in side
+                       if " more datagrams from " in line.text)
+
+        # Each peer counts what it did not show into one line, once the host fell quiet.
+        if not wait_until(lambda: summaries() >= 2, 30):
+            raise SoakFailed(f"lab flood: {summaries()} flood summaries, not one per peer")
+        peak = max(peak, rss_kib())
+        state = lab.model.state()
+        shown = sum(len(side) for side in state.lines.values()) + sum(state.earlier_lines.values())
+        if at_b.errors or at_b.gave_up or at_b.delivered != conversation:
+            raise SoakFailed(f"lab flood: {at_b.errors} gave_up={at_b.gave_up} "
+                             f"delivered {at_b.delivered} of {conversation}")
+        return LabFlood(seconds, int(out), conversation, shown, summaries(), rss_start, peak)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=20_000)
@@ -239,6 +333,10 @@ def main() -> int:
         flood = chat_flood(args.flood_seconds, into_engine=into_engine)
         where = "into the engine (--accept-from-anyone)" if into_engine else "from a stranger"
         print(f"{flood.line()} [{where}]", flush=True)
+    for into_engine in (False, True):
+        at_lab = lab_flood(args.flood_seconds, into_engine=into_engine)
+        where = "into the engines (accept_from_anyone)" if into_engine else "from a stranger"
+        print(f"{at_lab.line()} [{where}]", flush=True)
     return 0
 
 
