@@ -403,9 +403,12 @@ def progress_bar(total: int, description: str | None = None) -> tuple[Any, Calla
     """
     import ipywidgets  # imported here: plots and tables work without a kernel
 
+    from labchat.notebook.ui import close_tree, closed_on_rerun
+
     bar = ipywidgets.IntProgress(value=0, min=0, max=max(total, 1),
                                  description=description or voice.label("sweep"))
     bar.add_class("labchat-progress")
+    closed_on_rerun(functools.partial(close_tree, bar))  # re-running the cell closes it
 
     def update(done: int, *_: object) -> None:
         bar.value = min(done, bar.max)

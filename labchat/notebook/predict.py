@@ -19,7 +19,7 @@ import ipywidgets as widgets
 
 from labchat import voice
 from labchat.notebook.chart import render_svg
-from labchat.notebook.ui import close_tree
+from labchat.notebook.ui import close_tree, closed_on_rerun
 from labchat.sim.figures import FigureWalk, Verdict
 from labchat.sim.stepping import StepError
 from labchat.trace import SIDES
@@ -52,6 +52,7 @@ class Predictor:
                                    self._verdict, self._chart])
         self._root.add_class("labchat-predictor")
         self._refresh()
+        closed_on_rerun(self.close)  # re-running the cell closes this one's widgets
 
     # -- what a notebook (or a click) does -------------------------------------
 

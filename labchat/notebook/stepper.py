@@ -25,7 +25,7 @@ import ipywidgets as widgets
 from labchat import voice
 from labchat.errors import LabchatError
 from labchat.notebook.chart import render_svg, save_svg
-from labchat.notebook.ui import close_tree, dressed, on_enter
+from labchat.notebook.ui import close_tree, closed_on_rerun, dressed, on_enter
 from labchat.protocols import ProtocolLike
 from labchat.protocols.base import Engine
 from labchat.sim.network import ManualNetwork
@@ -61,6 +61,7 @@ class Stepper:
         self._build_widget()
         self._refresh()
         self._unlisten = self.model.on_change(self._refresh)
+        closed_on_rerun(self.close)  # re-running the cell closes this one's widgets
 
     # -- the model's moves, as a notebook calls them ---------------------------
 

@@ -1,8 +1,9 @@
 """Small widget helpers shared by the chat lab and the step-through.
 
-Owns how a text box sends, how a view closes every widget model it made, and
-the look every view shares: labchat's font (Vazirmatn, shipped in
-``labchat/fonts``) and, in a language written right to left, the direction.
+Owns how a text box sends, how a view closes every widget model it made (and
+what a re-run notebook cell made the run before), and the look every view
+shares: labchat's font (Vazirmatn, shipped in ``labchat/fonts``) and, in a
+language written right to left, the direction.
 No protocol logic here.
 """
 
@@ -10,8 +11,11 @@ from __future__ import annotations
 
 import base64
 import functools
+import inspect
+import sys
 import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import ipywidgets as widgets
 
@@ -44,6 +48,50 @@ def close_tree(widget: widgets.Widget) -> None:
         if isinstance(model, widgets.Widget):
             model.close()
     widget.close()
+
+
+#: What each notebook cell made in its latest run: the run's number and how to close each.
+_made_by_cell: dict[str, tuple[int, list[Callable[[], None]]]] = {}
+_PACKAGE = str(Path(__file__).resolve().parents[1])
+
+
+def closed_on_rerun(close: Callable[[], None]) -> None:
+    """Call ``close`` when the notebook cell running now runs again.
+
+    A view made by a cell (a step-through, a prediction, a progress bar) would
+    otherwise stay open, widgets and all, each time the cell is re-run. The
+    cell is known by the name ipykernel gives its code (a hash of the cell's
+    source) and the run by IPython's execution count, so what one run makes
+    (several views from a loop, say) stays open together until the next run.
+    Outside a notebook cell nothing is kept.
+    """
+    cell = _running_cell()
+    if cell is None:
+        return
+    name, run = cell
+    earlier, closers = _made_by_cell.get(name, (run, []))
+    if earlier != run:
+        for closer in closers:
+            closer()
+        closers = []
+    closers.append(close)
+    _made_by_cell[name] = (run, closers)
+
+
+def _running_cell() -> tuple[str, int] | None:
+    """The running notebook cell's code name and run number; None outside a cell."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    frame = inspect.currentframe()
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back  # labchat's own frames: the caller is further out
+    if shell is None or frame is None:
+        return None
+    name = frame.f_code.co_filename
+    # ipykernel writes each cell's code under a directory ipykernel_<pid>.
+    if not Path(name).parent.name.startswith("ipykernel_"):
+        return None
+    return name, int(shell.execution_count)
 
 
 @functools.cache
