@@ -35,8 +35,9 @@ forwards everything, as a plain middlebox would. Strangers are counted in
 ``strangers`` and floods summarised in ``errors`` (``labchat.udp.noise``).
 
 Memory is bounded: ``wire`` keeps at least the last ``keep`` records (between
-``keep`` and twice as many; ``keep=None`` keeps all), the model's decisions
-likewise, ``errors`` the last ``KEEP_ERRORS`` (or up to twice as many), and once a datagram has gone
+``keep`` and twice as many; ``keep=None`` keeps all), the decisions of a
+model it makes itself likewise (a model passed in keeps what its own ``keep``
+says), ``errors`` the last ``KEEP_ERRORS`` (or up to twice as many), and once a datagram has gone
 on (or is dropped) its record keeps only the first ``STORED_BYTES`` of it
 unless ``keep_payloads`` (a capture needs them whole): a 65,507-byte datagram
 costs the relay 65,507 bytes only while it waits to be sent.
@@ -99,7 +100,8 @@ class UdpRelay(Worker[WireRecord]):
         self.a = a
         self.b = b
         super().__init__(name)
-        self.model = model if model is not None else ImpairmentModel()
+        # Its own model keeps as many decisions as the relay keeps records.
+        self.model = model if model is not None else ImpairmentModel(keep=keep)
         self.accept_from_anyone = accept_from_anyone
         self.any_port = any_port
         self.keep = keep

@@ -75,3 +75,4 @@ def test_records_are_bounded_and_fates_still_counted(
         assert 10 <= len(records) < 20
         assert records[-1].payload == b"m49 -0"
         assert relay.decided() == 50
+        assert 10 <= len(relay.decisions()) < 20  # the impairment decisions too
