@@ -34,10 +34,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labchat.events import Event, GaveUp, MessageDelivered
+from labchat.events import EngineFailed, Event, GaveUp, MessageDelivered, TransportFailed
 from labchat.protocols import create_enveloped
 from labchat.sim.channel import Impairment, ImpairmentModel
 from labchat.udp.peer import UdpPeer, wait_until
@@ -54,6 +55,11 @@ RUNGS: dict[str, dict[str, object]] = {
 }
 
 
+#: Events a soak counts to explain a shortfall (besides deliveries and give-ups).
+NOTED = frozenset({"gap_skipped", "rejected", "engine_error", "transport_error",
+                   "peer_restarted", "flood"})
+
+
 class SoakFailed(AssertionError):
     """A soak found a message lost, duplicated, reordered, or memory unbounded."""
 
@@ -68,12 +74,18 @@ def rss_kib(pid: int | str = "self") -> int:
 
 @dataclass
 class InOrder:
-    """A subscriber that checks each delivery against the expected sequence (lock held)."""
+    """A subscriber that checks each delivery against the expected sequence (lock held).
+
+    It also keeps what would explain a shortfall: messages given up (the
+    sender's admission), gaps skipped, datagrams rejected, and errors of the
+    engine or the operating system, so a failed soak says which it was.
+    """
 
     prefix: str
     delivered: int = 0
     errors: list[str] = field(default_factory=list)
     gave_up: int = 0
+    other: Counter[str] = field(default_factory=Counter)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, MessageDelivered):
@@ -83,6 +95,17 @@ class InOrder:
             self.delivered += 1
         elif isinstance(event, GaveUp):
             self.gave_up += 1
+            if len(self.errors) < 5:
+                self.errors.append(f"gave up {event.text!r} after {event.attempts} attempts")
+        elif isinstance(event, EngineFailed | TransportFailed) and len(self.errors) < 5:
+            self.errors.append(f"{event.name}: {event.to_dict()}")
+        if event.name in NOTED:
+            self.other[event.name] += 1
+
+    def report(self) -> str:
+        """What happened on this side, for a failure message."""
+        return (f"{self.delivered} delivered, {self.gave_up} given up, {dict(self.other)}, "
+                f"first errors {self.errors}")
 
 
 @dataclass(frozen=True)
@@ -124,22 +147,21 @@ def relay_soak(protocol: str, messages: int, *, timeout: float = 600.0, seed: in
             done = sent
             if not (b.wait_for(lambda: at_b.delivered >= done - 1000, timeout)  # noqa: B023
                     and a.wait_for(lambda: at_a.delivered >= done - 1000, timeout)):  # noqa: B023
-                raise SoakFailed(f"{protocol}: stalled at {at_b.delivered} / {at_a.delivered}")
+                raise SoakFailed(f"{protocol}: stalled; at B {at_b.report()}; "
+                                 f"at A {at_a.report()}")
             peak = max(peak, rss_kib())
-        if not (b.wait_for(lambda: at_b.delivered >= messages, timeout)
-                and a.wait_for(lambda: at_a.delivered >= messages, timeout)):
-            raise SoakFailed(f"{protocol}: only {at_b.delivered} and {at_a.delivered} "
-                             f"of {messages} delivered; A {a.snapshot()}; B {b.snapshot()}")
+        # Done when both sides have everything acknowledged (or given up): every
+        # delivery that will happen has happened, so a shortfall is final.
         if not (a.wait_for(lambda: a.engine.unfinished() == 0, timeout)
                 and b.wait_for(lambda: b.engine.unfinished() == 0, timeout)):
-            raise SoakFailed(f"{protocol}: messages still unfinished")
+            raise SoakFailed(f"{protocol}: messages still unfinished; A {a.snapshot()}; "
+                             f"B {b.snapshot()}")
         peak = max(peak, rss_kib())
         seconds = time.monotonic() - start
-        errors = at_b.errors + at_a.errors
-        extra = at_b.delivered - messages + at_a.delivered - messages
-        if errors or extra or at_b.gave_up or at_a.gave_up:
-            raise SoakFailed(f"{protocol}: {errors} extra={extra} "
-                             f"gave_up={at_a.gave_up + at_b.gave_up}")
+        if (at_b.errors or at_a.errors or at_b.delivered != messages
+                or at_a.delivered != messages):
+            raise SoakFailed(f"{protocol}: of {messages} each way, at B {at_b.report()}; "
+                             f"at A {at_a.report()}; A {a.snapshot()}; B {b.snapshot()}")
         return RelaySoak(protocol, messages, seconds, rss_start, peak, relay.decided())
 
 
@@ -282,8 +304,9 @@ def lab_flood(seconds: float, *, into_engine: bool = False) -> LabFlood:
         a, b, relay = lab.model.peer("A"), lab.model.peer("B"), lab.model.relay
         assert isinstance(a, UdpPeer) and isinstance(b, UdpPeer) and isinstance(relay, UdpRelay)
         a.accept_from_anyone = b.accept_from_anyone = into_engine
-        at_b = InOrder("real ")
+        at_b, at_a = InOrder("real "), InOrder("")  # A's: its give-ups and errors
         b.subscribe(at_b)
+        a.subscribe(at_a)
         targets = [a.address, b.address, relay.listen_a_address, relay.listen_b_address]
         rss_start = peak = rss_kib()
         sprayer = subprocess.Popen(
@@ -303,8 +326,8 @@ def lab_flood(seconds: float, *, into_engine: bool = False) -> LabFlood:
             if sprayer.poll() is None:
                 sprayer.kill()
                 sprayer.wait(5)
-        if not b.wait_for(lambda: at_b.delivered >= conversation or at_b.gave_up > 0, 120):
-            raise SoakFailed(f"lab flood: {at_b.delivered} of {conversation} delivered")
+        if not a.wait_for(lambda: a.engine.unfinished() == 0, 120):
+            raise SoakFailed(f"lab flood: A still has messages unfinished; {a.snapshot()}")
 
         def summaries() -> int:
             return sum(1 for side in lab.model.state().lines.values() for line in side
@@ -316,9 +339,9 @@ def lab_flood(seconds: float, *, into_engine: bool = False) -> LabFlood:
         peak = max(peak, rss_kib())
         state = lab.model.state()
         shown = sum(len(side) for side in state.lines.values()) + sum(state.earlier_lines.values())
-        if at_b.errors or at_b.gave_up or at_b.delivered != conversation:
-            raise SoakFailed(f"lab flood: {at_b.errors} gave_up={at_b.gave_up} "
-                             f"delivered {at_b.delivered} of {conversation}")
+        if at_b.errors or at_a.errors or at_b.delivered != conversation:
+            raise SoakFailed(f"lab flood: of {conversation}, at B {at_b.report()}; "
+                             f"at A {at_a.report()}")
         return LabFlood(seconds, int(out), conversation, shown, summaries(), rss_start, peak)
 
 
