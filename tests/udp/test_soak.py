@@ -34,5 +34,5 @@ def test_a_flooded_chat_lab_keeps_talking_and_sums_the_flood_up(into_engine: boo
     flood = lab_flood(3.0, into_engine=into_engine)
     assert flood.sent > 1000
     assert flood.conversation >= 10  # every one delivered in order, or lab_flood raised
-    assert flood.summaries >= 2  # "... more datagrams from 127.0.0.1 ...", one per peer at least
+    assert flood.summaries >= 1  # "... more datagrams from 127.0.0.1 ..." on B's panel
     assert flood.lines < 4 * flood.conversation + 50
