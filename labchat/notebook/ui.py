@@ -52,7 +52,6 @@ def close_tree(widget: widgets.Widget) -> None:
 
 #: What each notebook cell made in its latest run: the run's number and how to close each.
 _made_by_cell: dict[str, tuple[int, list[Callable[[], None]]]] = {}
-_PACKAGE = str(Path(__file__).resolve().parents[1])
 
 
 def closed_on_rerun(close: Callable[[], None]) -> None:
@@ -79,19 +78,23 @@ def closed_on_rerun(close: Callable[[], None]) -> None:
 
 
 def _running_cell() -> tuple[str, int] | None:
-    """The running notebook cell's code name and run number; None outside a cell."""
+    """The running notebook cell's code name and run number; None outside a cell.
+
+    The cell is the outermost frame of cell code (ipykernel names each cell's
+    code in a directory ``ipykernel_<pid>``), so a view made by a function
+    that an earlier cell defined belongs to the cell that called it.
+    """
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return None
+    name = None
     frame = inspect.currentframe()
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        frame = frame.f_back  # labchat's own frames: the caller is further out
-    if shell is None or frame is None:
-        return None
-    name = frame.f_code.co_filename
-    # ipykernel writes each cell's code under a directory ipykernel_<pid>.
-    if not Path(name).parent.name.startswith("ipykernel_"):
-        return None
-    return name, int(shell.execution_count)
+    while frame is not None:
+        if Path(frame.f_code.co_filename).parent.name.startswith("ipykernel_"):
+            name = frame.f_code.co_filename
+        frame = frame.f_back
+    return None if name is None else (name, int(shell.execution_count))
 
 
 @functools.cache
