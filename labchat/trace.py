@@ -50,9 +50,17 @@ class WireRecord:
     arrived_at: float | None = None  # set when delivered
     copy_of: int | None = None  # a duplicate made by the network: the original's id
     cause: str = ""  # why it was dropped or duplicated: "random", "drop next", "outage", ...
+    #: The bytes that arrived when the network corrupted them on the way
+    #: (None: it arrived as sent, or has not arrived); ``payload`` is what was sent.
+    received: bytes | None = None
     #: The sender's ``snapshot()`` taken as it put this datagram on the wire
     #: (None for a copy the network made, or when the sender's state is unknown).
     state: Mapping[str, object] | None = field(default=None, hash=False)
+
+    @property
+    def corrupted(self) -> bool:
+        """The network changed this datagram's bytes on the way."""
+        return self.received is not None
 
     @property
     def destination(self) -> Side:

@@ -900,6 +900,11 @@ def cli_lang_help() -> str:
     return _("the language labchat speaks (default: $LABCHAT_LANG, else English)")
 
 
+def cli_corrupt_help() -> str:
+    """``--corrupt`` of ``relay`` and ``simulate``: the same impairment, the same words."""
+    return _("probability a datagram arrives with one bit flipped")
+
+
 # -- the chat command ------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from labchat import voice
 from labchat.commands.status import INTERRUPTED, USAGE
 from labchat.commands.wireshark import add_pcap_flag, save_capture
 from labchat.pcap import save_wire
@@ -44,8 +45,9 @@ def add_parser(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "relay", help="forward UDP between two peers through an unreliable network",
         description="Datagrams arriving on --listen-a go out of the --listen-b socket to --b, "
-                    "and the other way round, each one lost, duplicated, reordered or "
-                    "delayed as the flags say. Runs until end of input, Ctrl-C or SIGTERM.")
+                    "and the other way round, each one lost, duplicated, reordered, "
+                    "corrupted or delayed as the flags say. Runs until end of input, "
+                    "Ctrl-C or SIGTERM.")
     parser.add_argument("--a", type=address, required=True, metavar="HOST:PORT",
                         help="peer A's address")
     parser.add_argument("--b", type=address, required=True, metavar="HOST:PORT",
@@ -59,6 +61,8 @@ def add_parser(commands: Any) -> None:
                         help="probability a datagram arrives twice")
     parser.add_argument("--reorder", type=float, default=0.0,
                         help="probability a datagram is held back and overtaken")
+    parser.add_argument("--corrupt", type=float, default=0.0,
+                        help=voice.cli_corrupt_help())
     parser.add_argument("--delay", type=float, default=0.0, help="one-way delay in ms")
     parser.add_argument("--jitter", type=float, default=0.0, help="extra random delay, ms")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random impairments")
@@ -78,7 +82,8 @@ def address(text: str) -> Address:
 def run(args: argparse.Namespace) -> int:
     try:
         impairment = Impairment(loss=args.loss, duplicate=args.duplicate, reorder=args.reorder,
-                                delay=args.delay / 1000, jitter=args.jitter / 1000)
+                                corrupt=args.corrupt, delay=args.delay / 1000,
+                                jitter=args.jitter / 1000)
     except ValueError as error:
         print(f"labchat relay: error: {error}", file=sys.stderr)
         return USAGE

@@ -14,6 +14,7 @@ import json
 import sys
 from typing import Any
 
+from labchat import voice
 from labchat.commands.protocol_flag import add_protocol_flag
 from labchat.commands.settings import add_setting_flag, engine_settings
 from labchat.commands.status import USAGE
@@ -33,6 +34,8 @@ def add_parser(commands: Any) -> None:
                         help="probability a datagram arrives twice")
     parser.add_argument("--reorder", type=float, default=0.0,
                         help="probability a datagram is held back and overtaken")
+    parser.add_argument("--corrupt", type=float, default=0.0,
+                        help=voice.cli_corrupt_help())
     parser.add_argument("--delay", type=float, default=50.0, help="one-way delay in ms")
     parser.add_argument("--jitter", type=float, default=0.0, help="extra random delay, ms")
     parser.add_argument("--interval", type=float, default=0.0,
@@ -56,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
         # Records are kept only for a capture: a long run without one stays lean.
         result = run_simulation(
             args.protocol, args.messages, loss=args.loss, duplicate=args.duplicate,
-            reorder=args.reorder, delay=args.delay / 1000, jitter=args.jitter / 1000,
+            reorder=args.reorder, corrupt=args.corrupt, delay=args.delay / 1000,
+            jitter=args.jitter / 1000,
             seed=args.seed, both_ways=args.both_ways, interval=args.interval / 1000,
             rate=args.rate, size=args.size, settings=settings, record=args.pcap is not None,
         )

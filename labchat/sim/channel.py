@@ -2,7 +2,9 @@
 
 Every network in labchat (virtual-time, manual, the real UDP relay) asks one
 ``ImpairmentModel`` for a ``Decision`` per datagram: deliver it after some
-delay, drop it, or duplicate it (two copies, each with its own delay). The
+delay, drop it, or duplicate it (two copies, each with its own delay), and
+for each copy delivered, whether one of its bits is flipped on the way
+(corruption: ``Decision.flips``, applied by ``corrupted``). The
 decision comes from scripted rules first (an outage, "drop datagram number
 k", "drop the next one"), otherwise from a seeded ``random.Random`` with
 per-direction probabilities. Every decision is recorded, so a run can be
@@ -11,16 +13,18 @@ drawn afterwards or replayed exactly with ``ImpairmentModel.replay``.
 How a datagram's fate is drawn (per direction, ``Impairment`` settings):
 
 * While any impairment of either direction is non-zero, every datagram
-  consumes exactly six random numbers, whatever the settings and rules say:
-  loss, duplicate, then (jitter, reorder) for each of up to two copies. So
+  consumes exactly six random numbers (from the main generator; corruption
+  has its own, below), whatever the settings and rules say: loss,
+  duplicate, then (jitter, reorder) for each of up to two copies. So
   datagram number k always sees the same draws for one seed, and raising the
   loss rate only turns more datagrams into drops without reshuffling the fate
   of the others (the same scenario across a sweep).
 * The zero case: while both directions are perfect (every impairment zero),
-  chance decides nothing, so no number is drawn (a perfect link costs no
-  random work). Draws then count from the first datagram sent while an
-  impairment was on: a run that switches impairments on mid-way (the lab's
-  sliders) sees the generator's sequence from that moment.
+  chance decides nothing, so no number is drawn from either generator (a
+  perfect link costs no random work). Draws then count from the first
+  datagram sent while an impairment was on: a run that switches impairments
+  on mid-way (the lab's sliders) sees the generators' sequences from that
+  moment.
 * dropped with probability ``loss``; otherwise duplicated with probability
   ``duplicate``;
 * each delivered copy is delayed ``delay + uniform(0, jitter)`` seconds;
@@ -29,6 +33,15 @@ How a datagram's fate is drawn (per direction, ``Impairment`` settings):
   sent before it in the same direction has left (it queues behind it): its
   delays count from when its last bit left, as in K&R 3.4.2 (L/R then the
   propagation delay). A lost datagram occupied the link too;
+* each delivered copy is, with probability ``corrupt``, corrupted: one bit
+  of one byte is flipped (byte ``floor(u * size)``, bit ``floor(v * 8)``).
+  One flipped bit is the error the Internet checksum always detects
+  (K&R 3.3.2); a checksum-less rung hands the changed text over as if fine.
+  Its draws come from a second generator of their own, seeded from the same
+  seed, six per datagram whatever the settings ((corrupt, byte, bit) for
+  each of up to two copies): so adding corruption leaves every other fate of
+  a seeded run exactly as it was, and raising ``corrupt`` only turns more
+  copies into corrupted ones;
 * each copy is, with probability ``reorder``, *held back* for an extra
   ``delay + jitter + REORDER_HOLD`` seconds. A held copy is therefore
   overtaken by every later datagram in the same direction that is sent less
@@ -51,6 +64,8 @@ from typing import Any, Literal, get_args
 
 Direction = Literal["A->B", "B->A"]
 Action = Literal["deliver", "drop", "duplicate"]
+#: ``(byte offset, bit mask)``: the one bit a corrupted copy has flipped.
+Flip = tuple[int, int]
 
 DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
 
@@ -66,12 +81,13 @@ class Impairment:
     loss: float = 0.0
     duplicate: float = 0.0
     reorder: float = 0.0
+    corrupt: float = 0.0  # per delivered copy: one bit flipped on the way
     delay: float = 0.0  # seconds, the base one-way delay
     jitter: float = 0.0  # seconds, an extra uniform(0, jitter) per copy
     rate: float | None = None  # bytes per second the link sends at; None: no time to leave
 
     def __post_init__(self) -> None:
-        for name in ("loss", "duplicate", "reorder"):
+        for name in ("loss", "duplicate", "reorder", "corrupt"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
                 raise ValueError(f"{name} is a probability from 0 to 1, got {value!r}")
@@ -100,13 +116,30 @@ class Decision:
     delays: tuple[float, ...]  # one per delivered copy, in seconds; empty when dropped
     cause: str  # "random", "drop next", "drop number 3", "outage", "manual", ...
     held: tuple[bool, ...] = ()  # per copy: held back to be overtaken (reordered)
+    #: Per copy: the bit flipped on the way, or None (empty when nothing is).
+    flips: tuple[Flip | None, ...] = ()
+
+    def flip(self, copy: int) -> Flip | None:
+        """The bit copy number ``copy`` (from 0) has flipped, or None."""
+        return self.flips[copy] if copy < len(self.flips) else None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (for ``--jsonl`` logs)."""
         data = asdict(self)
         data["delays"] = list(self.delays)
         data["held"] = list(self.held)
+        data["flips"] = [None if flip is None else list(flip) for flip in self.flips]
         return data
+
+
+def corrupted(payload: bytes, flip: Flip | None) -> bytes:
+    """``payload`` as it arrives with ``flip`` applied (unchanged for None)."""
+    if flip is None or not payload:
+        return payload
+    offset, mask = flip
+    changed = bytearray(payload)
+    changed[offset % len(changed)] ^= mask
+    return bytes(changed)
 
 
 def check_direction(direction: str) -> Direction:
@@ -141,6 +174,8 @@ class ImpairmentModel:
         self.keep = keep
         self.decisions: list[Decision] = []
         self._random = random.Random(seed)
+        # Corruption draws on a stream of its own: see the module docstring.
+        self._corrupt_random = random.Random(f"{seed}/corrupt")
         self._counts: dict[Direction, int] = dict.fromkeys(DIRECTIONS, 0)
         self._drop_next: dict[Direction, int] = dict.fromkeys(DIRECTIONS, 0)
         self._drop_numbers: dict[Direction, set[int]] = {d: set() for d in DIRECTIONS}
@@ -205,29 +240,35 @@ class ImpairmentModel:
         """The fate of the next datagram (``size`` bytes) sent ``direction`` at ``now``; recorded.
 
         With a link rate, every delay includes the time the datagram waits
-        behind earlier ones and its own ``size / rate`` to leave.
+        behind earlier ones and its own ``size / rate`` to leave. ``size`` is
+        also where a flipped bit may land (an empty datagram is never corrupted).
         """
         check_direction(direction)
         self._counts[direction] += 1
         number = self._counts[direction]
-        # Six draws per datagram while anything is impaired, so datagram k's
-        # draws never depend on the settings' values or the rules; none on a
-        # perfect link, where they would decide nothing (module docstring).
+        # Six draws per datagram from each generator while anything is
+        # impaired, so datagram k's draws never depend on the settings' values
+        # or the rules; none on a perfect link, where they would decide
+        # nothing (module docstring).
         if self._perfect:
             u_loss = u_dup = j1 = r1 = j2 = r2 = 1.0  # above every probability, no jitter
+            c1 = b1 = f1 = c2 = b2 = f2 = 1.0  # above every chance of corruption
         else:
             draw = self._random.random
             u_loss, u_dup, j1, r1, j2, r2 = draw(), draw(), draw(), draw(), draw(), draw()
+            bad = self._corrupt_random.random
+            c1, b1, f1, c2, b2, f2 = bad(), bad(), bad(), bad(), bad(), bad()
         replayed = self._replay.get((direction, number))
         if replayed is not None:
             decision = Decision(number, direction, now, replayed.action, replayed.delays,
-                                replayed.cause, replayed.held)
+                                replayed.cause, replayed.held, replayed.flips)
         else:
             decision = self._decide(direction, number, now, u_loss, u_dup,
                                     ((j1, r1), (j2, r2)))
             leaving = self._leave(direction, now, size)
             if leaving:
                 decision = replace(decision, delays=tuple(leaving + d for d in decision.delays))
+            decision = self._corrupt(decision, size, ((c1, b1, f1), (c2, b2, f2)))
         if self.record:
             self.decisions.append(decision)
             if self.keep is not None and len(self.decisions) >= 2 * self.keep:
@@ -271,6 +312,18 @@ class ImpairmentModel:
         self._free_at[direction] = done
         self._busy[direction] += sending
         return done - now
+
+    def _corrupt(self, decision: Decision, size: int,
+                 draws: tuple[tuple[float, float, float], ...]) -> Decision:
+        chance = self._impairments[decision.direction].corrupt
+        if not decision.delays or size <= 0 or chance <= 0.0:
+            return decision
+        flips = tuple((int(u_byte * size), 1 << int(u_bit * 8)) if u_corrupt < chance else None
+                      for (u_corrupt, u_byte, u_bit), _ in zip(draws, decision.delays,
+                                                               strict=False))
+        if all(flip is None for flip in flips):
+            return decision
+        return replace(decision, flips=flips)
 
     def _scripted_drop(self, direction: Direction, number: int, now: float) -> str | None:
         # Rules before chance: an outage, then a numbered drop, then "drop next".

@@ -4,7 +4,7 @@
 and processes arrivals, scheduled sends and engine timers in time order: a
 simulation of thousands of messages takes milliseconds and the same seed
 gives the same run. ``ManualNetwork`` leaves every datagram "in flight" until
-the caller delivers, drops or duplicates it, and lets the caller move the
+the caller delivers, drops, duplicates or corrupts it, and lets the caller move the
 clock to the next timer: the base of step-through in the notebooks.
 
 What both record (unless ``record=False``):
@@ -43,7 +43,7 @@ from typing import Literal
 from labchat.events import DatagramReceived, DatagramSent, Event
 from labchat.protocols.base import Engine, Outgoing
 from labchat.protocols.mismatch import force_mismatch
-from labchat.sim.channel import Direction, Impairment, ImpairmentModel
+from labchat.sim.channel import Direction, Flip, Impairment, ImpairmentModel, corrupted
 from labchat.trace import Side, WireRecord, check_side, other
 
 Listener = Callable[[Side, Event], None]
@@ -326,7 +326,12 @@ class VirtualNetwork(_Network):
                 copy_id = self._new_record(side, datagram, copy_of=record_id)
                 self._settle(copy_id, cause=decision.cause)
                 self._settle(record_id, cause=decision.cause)
-            self._push(self.now + delay, "arrive", destination, datagram.payload, copy_id)
+            payload = datagram.payload
+            flip = decision.flip(copy)
+            if flip is not None:  # recorded where it happens: the bytes that will arrive
+                payload = corrupted(payload, flip)
+                self._settle(copy_id, received=payload)
+            self._push(self.now + delay, "arrive", destination, payload, copy_id)
         return record_id
 
 
@@ -385,6 +390,25 @@ class ManualNetwork(_Network):
         self._arrive(side, record_id)
         return copy_id
 
+    def corrupt(self, record_id: int, flip: Flip | None = None) -> None:
+        """Deliver datagram ``record_id`` with one bit flipped on the way.
+
+        ``flip`` is ``(byte offset, bit mask)``; by default the lowest bit of
+        the last byte, which in a chat datagram is a letter of the text (so
+        "hi" arrives as "hh"). The record keeps both the bytes sent and the
+        bytes that arrived.
+        """
+        side, datagram = self._take(record_id)
+        size = len(datagram.payload)
+        offset, mask = (size - 1, 1) if flip is None else flip
+        if not (isinstance(offset, int) and 0 <= offset < size
+                and isinstance(mask, int) and 0 < mask < 256):
+            self._in_flight[record_id] = (side, datagram)
+            raise ValueError(f"a flip is (byte 0..{size - 1}, bit mask 1..255), got {flip!r}")
+        self._settle(record_id, cause="manual",
+                     received=corrupted(datagram.payload, (offset, mask)))
+        self._arrive(side, record_id)
+
     def advance(self, seconds: float) -> None:
         """Let ``seconds`` pass, firing every timer that comes due on the way."""
         if not seconds >= 0.0:
@@ -425,7 +449,9 @@ class ManualNetwork(_Network):
         left = self._left_at.pop(record_id, self.now)
         self._pass_time(max(self.now, left) + self.transit, including_end=False)
         self._settle(record_id, fate="delivered", arrived_at=self.now)
-        self._hand_over(other(side), self.wire[record_id].payload, record_id)
+        record = self.wire[record_id]
+        payload = record.payload if record.received is None else record.received
+        self._hand_over(other(side), payload, record_id)
         self._fire_timers()
 
     def _transmit(self, side: Side, datagram: Outgoing, state: dict[str, object] | None) -> int:

@@ -33,6 +33,8 @@ What the numbers mean (every message text is unique, e.g. ``"A17"``):
   3.4.2's U_sender; the A->B direction, copies not counted twice); None
   without a rate. ``size`` pads every message's text to that many bytes,
   so datagrams have the length L of the textbook's examples;
+* ``garbled_delivered``: ``MessageDelivered`` events whose text no user sent
+  (the network corrupted it and no checksum noticed; not in ``delivered``);
 * ``truncated``: the run hit ``max_steps`` (a resend storm) and was cut
   short; its counts are what happened until then.
 
@@ -76,6 +78,7 @@ class Stats:
     shown_as_resend: int = 0
     utilization: float | None = None
     truncated: bool = False
+    garbled_delivered: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (``goodput``/``overhead`` may be None, never NaN or infinity)."""
@@ -85,14 +88,18 @@ class Stats:
 class _Counter:
     """Counts deliveries per receiving side as events go by."""
 
-    def __init__(self) -> None:
+    def __init__(self, offered: set[str]) -> None:
+        self.offered = offered
+        self.garbled = 0
         self.seen: dict[Side, set[str]] = {"A": set(), "B": set()}
         self.duplicates = 0
         self.gave_up = 0
         self.shown_as_resend = 0
 
     def __call__(self, side: Side, event: Event) -> None:
-        if isinstance(event, MessageDelivered):
+        if isinstance(event, MessageDelivered) and event.text not in self.offered:
+            self.garbled += 1
+        elif isinstance(event, MessageDelivered):
             seen = self.seen[side]
             if event.text in seen:
                 self.duplicates += 1
@@ -120,6 +127,7 @@ def simulate(
     size: int = 0,
     settings: Mapping[str, Any] | None = None,
     max_steps: int = 5_000_000,
+    corrupt: float = 0.0,
 ) -> Stats:
     """Offer ``messages`` per direction to ``protocol`` over an impaired network.
 
@@ -135,7 +143,7 @@ def simulate(
     return run_simulation(
         protocol, messages, loss=loss, duplicate=duplicate, reorder=reorder, delay=delay,
         jitter=jitter, seed=seed, both_ways=both_ways, interval=interval, rate=rate, size=size,
-        settings=settings, max_steps=max_steps, record=False,
+        settings=settings, max_steps=max_steps, record=False, corrupt=corrupt,
     ).stats
 
 
@@ -169,6 +177,7 @@ def run_simulation(
     settings: Mapping[str, Any] | None = None,
     max_steps: int = 5_000_000,
     record: bool = True,
+    corrupt: float = 0.0,
 ) -> Simulation:
     """``simulate``, keeping every datagram's record (for a capture) unless ``record=False``."""
     if isinstance(messages, bool) or not isinstance(messages, int) or messages < 0:
@@ -177,15 +186,16 @@ def run_simulation(
         raise ValueError(f"interval is a time in seconds, 0 or more, got {interval!r}")
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
         raise ValueError(f"size is a number of bytes, 0 or more, got {size!r}")
-    impairment = Impairment(loss=loss, duplicate=duplicate, reorder=reorder,
+    impairment = Impairment(loss=loss, duplicate=duplicate, reorder=reorder, corrupt=corrupt,
                             delay=delay, jitter=jitter, rate=rate)
     engine_settings = dict(settings or {})
     a = create_engine(protocol, **engine_settings)
     b = create_engine(protocol, **engine_settings)
-    counter = _Counter()
+    senders: tuple[Side, ...] = ("A", "B") if both_ways else ("A",)
+    counter = _Counter({f"{side}{i}".ljust(size, ".") for side in senders
+                        for i in range(messages)})
     model = ImpairmentModel(impairment, seed=seed, record=False)
     network = VirtualNetwork(a, b, model, record=record, listener=counter)
-    senders: tuple[Side, ...] = ("A", "B") if both_ways else ("A",)
     network.schedule_sends((i * interval, side, f"{side}{i}".ljust(size, "."))
                            for i in range(messages) for side in senders)
     truncated = False
@@ -217,6 +227,7 @@ def run_simulation(
         utilization=(model.busy_time("A->B") / seconds
                      if rate is not None and seconds > 0 else None),
         truncated=truncated,
+        garbled_delivered=counter.garbled,
     )
     return Simulation(stats, network.wire, a)
 

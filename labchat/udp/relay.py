@@ -56,7 +56,7 @@ from dataclasses import replace
 
 from labchat.events import preview_of
 from labchat.protocols.base import Outgoing
-from labchat.sim.channel import Decision, Direction, Impairment, ImpairmentModel
+from labchat.sim.channel import Decision, Direction, Impairment, ImpairmentModel, corrupted
 from labchat.trace import Fate, Side, WireRecord
 from labchat.udp.noise import NoiseLimiter
 from labchat.udp.peer import RECEIVE_BUFFER, Address, format_address
@@ -302,6 +302,9 @@ class UdpRelay(Worker[WireRecord]):
                     # A copy the network made: its sender did nothing, so no state.
                     copy_id = self._add(replace(self._get(record_id), id=self._next_id(),
                                                 copy_of=record_id, state=None))
+                flip = decision.flip(copy)
+                if flip is not None:
+                    self._update(copy_id, received=corrupted(payload, flip))
                 heapq.heappush(self._due, (now + delay, self._order, copy_id))
                 self._order += 1
         self._send_due()
@@ -314,13 +317,15 @@ class UdpRelay(Worker[WireRecord]):
                 # Out of the socket facing the destination, so it sees the relay.
                 destination = self.b if record.source == "A" else self.a
                 sock = self._sockets[record.destination]
+                # What leaves: the bytes as sent, or as the network corrupted them.
+                out = record.payload if record.received is None else record.received
                 if self._wire_log is not None:
                     # Before it exists, so the receiving peer can claim its record.
                     self._wire_log.write(self._listening[record.destination], SentDatagram(
-                        id=record.id, payload=record.payload, kind=record.kind, seq=record.seq,
+                        id=record.id, payload=out, kind=record.kind, seq=record.seq,
                         label=record.label, sent_at=self._clock(), state=record.state))
                 try:
-                    sock.sendto(record.payload, destination)
+                    sock.sendto(out, destination)
                 except OSError as error:
                     self._error(f"send to {format_address(destination)} failed: {error}")
                     self._update(record_id, fate="dropped", cause=f"send failed: {error}")

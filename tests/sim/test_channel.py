@@ -178,7 +178,7 @@ def test_decisions_are_json_ready() -> None:
     text = json.dumps(model.decide("B->A", 1.5).to_dict())
     assert json.loads(text) == {"number": 1, "direction": "B->A", "at": 1.5,
                                 "action": "duplicate", "delays": [0.02, 0.02],
-                                "cause": "random", "held": [False, False]}
+                                "cause": "random", "held": [False, False], "flips": []}
 
 
 def test_two_threads_deciding_at_once_never_share_a_number() -> None:
@@ -204,10 +204,11 @@ def test_record_false_keeps_no_list_but_still_counts() -> None:
 
 def test_a_perfect_link_draws_nothing_and_an_impaired_one_six_per_datagram() -> None:
     perfect = ImpairmentModel(seed=5)
-    state = perfect._random.getstate()
+    state, corrupt_state = perfect._random.getstate(), perfect._corrupt_random.getstate()
     for _ in range(100):
         perfect.decide("A->B", 0.0)
     assert perfect._random.getstate() == state  # no random work on a perfect link
+    assert perfect._corrupt_random.getstate() == corrupt_state
     lossy = ImpairmentModel(Impairment(loss=0.1), seed=5)
     reference = ImpairmentModel(Impairment(loss=0.1), seed=5)
     lossy.decide("A->B", 0.0)

@@ -151,11 +151,22 @@ def test_the_command_refuses_bad_settings_in_one_line(capsys: pytest.CaptureFixt
     assert main(["simulate", "--setting", "window=4"]) == 2
     assert main(["simulate", "--setting", "nonsense"]) == 2
     assert main(["simulate", "--loss", "7"]) == 2
+    assert main(["simulate", "--corrupt", "1.5"]) == 2
     errors = capsys.readouterr().err.splitlines()
-    assert len(errors) == 3
+    assert len(errors) == 4
     assert "report has no setting 'window'; its settings: max_datagram" in errors[0]
     assert "NAME=VALUE" in errors[1]
     assert "loss is a probability" in errors[2]
+    assert "corrupt is a probability from 0 to 1, got 1.5" in errors[3]
+
+
+def test_the_command_counts_the_garbled_text_a_corrupting_network_delivers(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--protocol", "report", "--messages", "200", "--corrupt", "0.1",
+                 "--seed", "2", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    expected = simulate("report", 200, corrupt=0.1, seed=2, delay=0.05)
+    assert result["garbled_delivered"] == expected.garbled_delivered > 0
 
 
 def test_stats_are_plain_data() -> None:

@@ -23,7 +23,7 @@ from labchat.events import DatagramReceived, DatagramSent
 from labchat.protocols import create_engine
 from labchat.protocols.base import Outgoing
 from labchat.protocols.report import ReportEngine
-from labchat.sim.channel import Impairment, ImpairmentModel
+from labchat.sim.channel import Impairment, ImpairmentModel, corrupted
 from labchat.trace import WireRecord
 from labchat.udp import registry
 from labchat.udp.peer import UdpPeer, parse_address
@@ -233,8 +233,43 @@ def test_the_relay_command_stops_on_sigterm_and_drops_as_told(
     assert "1 datagrams decided, 0 forwarded, 1 dropped" in err
 
 
+def test_the_relay_command_corrupts_one_bit_and_logs_which(
+    two_sockets: tuple[socket.socket, socket.socket]
+) -> None:
+    a, b = two_sockets
+    process = start_relay(a, b, "--corrupt", "1", "--jsonl", "--seed", "4")
+    try:
+        first = read_line(process.stderr)
+        listen_a = parse_address(first.split("A sends to ")[1].split(",")[0])
+        a.sendto(b"hello b", listen_a)
+        arrived, _ = b.recvfrom(2048)
+        out, _ = process.communicate(timeout=10)
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+    assert process.returncode == 0
+    (decision,) = [json.loads(line) for line in out.splitlines()]
+    (flip,) = decision["flips"]
+    assert arrived == corrupted(b"hello b", (flip[0], flip[1])) != b"hello b"
+
+
+@pytest.mark.parametrize("model", [ImpairmentModel(Impairment(corrupt=1.0), seed=2)])
+def test_the_relay_records_the_bytes_that_arrived(trio: Trio, model: ImpairmentModel) -> None:
+    a, relay, b = trio
+    a.send("hello")
+    assert relay.wait_for(lambda: settled(relay, 1))
+    (record,) = relay.records()
+    (decision,) = relay.decisions()
+    assert record.corrupted and record.received == corrupted(record.payload, decision.flip(0))
+    assert record.received == b"hdllo -0"  # seed 2 flips the lowest bit of byte 1
+    # The report has no checksum: B hands the changed text over as if it were fine.
+    assert b.wait_for_events("delivered", 1)
+    assert texts(b, "delivered") == ["hdllo"]
+
+
 @pytest.mark.parametrize(("flags", "message"), [
     (["--loss", "2"], "loss is a probability"),
+    (["--corrupt", "-0.5"], "corrupt is a probability"),
     (["--delay", "-5"], "delay is a time"),
 ])
 def test_bad_relay_settings_are_one_line_errors(
