@@ -91,6 +91,7 @@ def describe_interface(engine: Engine | None) -> str:
         words.append("wire=arq")
     if isinstance(engine, ArqEngine | StudentEngine):
         words += [f"seq_bits={engine.settings.seq_bits}", f"window={engine.settings.window}"]
+        words.append(f"checksum={'on' if engine.settings.checksum else 'off'}")
     return " ".join(words)
 
 

@@ -203,8 +203,9 @@ LEFT_OUTSIDE = {
     "notebook/exercises.py": 1,  # the message the backoff exercise sends
     "notebook/plots.py": 2,  # ValueErrors for the coder
     "protocols/__init__.py": 9,
-    "protocols/arq.py": 27,  # the settings' help, a selective ACK's two rejections,
-    # what no genuine peer sends, and the learned timeout's floor and name in a snapshot
+    "protocols/arq.py": 30,  # the settings' help, a selective ACK's two rejections,
+    # what no genuine peer sends, the learned timeout's floor and name in a snapshot,
+    # and the checksum's two rejections
     "protocols/base.py": 3,
     "protocols/go_back_n.py": 2,  # and the fast_retransmit setting's help
     "protocols/mismatch.py": 1,

@@ -30,7 +30,7 @@ from labchat.events import (
     TimerExpired,
 )
 from labchat.protocols import create_engine
-from labchat.protocols.arq import DEFAULT_SEQ_BITS, decode
+from labchat.protocols.arq import DEFAULT_SEQ_BITS, decode, strip_checksum
 from labchat.sim.network import ManualNetwork
 from labchat.trace import SIDES, WireRecord
 
@@ -204,7 +204,7 @@ def harvest(protocol: str, seed: int, *, messages: int = HARVEST_MESSAGES,
 def _ack_number(record: WireRecord) -> int | None:
     # Harvest runs use Go-Back-N's default space, wider than any run: wire
     # numbers are absolute.
-    return decode(record.payload, 1 << DEFAULT_SEQ_BITS).ack
+    return decode(strip_checksum(record.payload), 1 << DEFAULT_SEQ_BITS).ack
 
 
 def _harvest_all(protocol: str) -> list[Arrival]:

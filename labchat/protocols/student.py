@@ -50,11 +50,12 @@ This module is pure, like every engine: no socket, thread, clock or random.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from labchat.events import GaveUp, MessageDelivered, MessageRetransmitted, MessageSent, TimerExpired
 from labchat.protocols.arq import (
+    CHECKSUM_ROOM,
     MAX_SEQ_BITS,
     AckDatagram,
     DataDatagram,
@@ -64,6 +65,9 @@ from labchat.protocols.arq import (
     encode_data,
     header_room,
     label,
+    seal,
+    strip_checksum,
+    unseal,
 )
 from labchat.protocols.base import DatagramKind, Engine, Outgoing, encode_text
 from labchat.protocols.settings import setting
@@ -186,7 +190,8 @@ class StudentEngine(Engine):
         """Put message ``text`` on the wire with number ``seq`` (taken modulo ``modulus``)."""
         wire = int(seq) % self.modulus
         text = str(text)
-        self._check_fits(len(encode_text(text)) + header_room(self.modulus))
+        room = header_room(self.modulus) + (CHECKSUM_ROOM if self.settings.checksum else 0)
+        self._check_fits(len(encode_text(text)) + room)
         last = self._last_sent.get(wire)
         if self._in_timeout and last is not None and last.text == text:
             last.attempts += 1
@@ -239,13 +244,22 @@ class StudentEngine(Engine):
 
     # -- the Engine contract, in terms of the hooks ------------------------------------
 
+    def _queue(self, datagram: Outgoing) -> None:
+        """The checksum goes on here, as in ``ArqEngine``: a student's hooks never see it."""
+        if self.settings.checksum:
+            datagram = replace(datagram, payload=seal(datagram.payload))
+        super()._queue(datagram)
+
     def send_message(self, text: str, now: float) -> None:
         self._now = now
-        self._check_fits(len(encode_text(text)) + header_room(self.modulus))
+        room = header_room(self.modulus) + (CHECKSUM_ROOM if self.settings.checksum else 0)
+        self._check_fits(len(encode_text(text)) + room)
         self.on_message(text)
 
     def _handle_datagram(self, data: bytes, now: float) -> None:
         self._now = now
+        if self.settings.checksum:  # the base class checks it: the hooks never see it
+            data = unseal(data)
         datagram = decode(data, self.modulus)  # garbage raises: rejected, no hook runs
         if isinstance(datagram, AckDatagram):
             if datagram.ack is not None:  # None only in a selective ACK's "-:<runs>"
@@ -288,7 +302,7 @@ class StudentEngine(Engine):
 
     @classmethod
     def _describe(cls, payload: bytes) -> Outgoing:
-        datagram = decode(payload, 1 << MAX_SEQ_BITS)
+        datagram = decode(strip_checksum(payload), 1 << MAX_SEQ_BITS)
         if isinstance(datagram, AckDatagram):
             return Outgoing(payload, "ack", None, label(datagram))
         return Outgoing(payload, "data", datagram.seq, label(datagram))

@@ -7,7 +7,7 @@
 -- Which rung a datagram belongs to, in order of precedence:
 --   1. the preference labchat.rung, when it is not "auto";
 --   2. the capture's interface description, which labchat writes as
---      "labchat rung=<name> seq_bits=<n> window=<n>" (labchat/pcap.py), with
+--      "labchat rung=<name> seq_bits=<n> window=<n> checksum=on" (labchat/pcap.py), with
 --      "wire=arq" for a student's engine that speaks the ARQ rungs' wire;
 --   3. a guess from the datagram itself (ARQ letters, then the repaired
 --      rung's two numbers, then the report's count).
@@ -54,9 +54,10 @@ local F = {
     to = ProtoField.string("labchat.to", "Envelope: receiver's session as last heard"),
     packet = ProtoField.uint64("labchat.packet", "Envelope: packet number", base.DEC),
     mac = ProtoField.string("labchat.mac", "Envelope: HMAC-SHA256, first 16 bytes"),
+    checksum = ProtoField.uint16("labchat.checksum", "Checksum (RFC 1071)", base.HEX),
 }
 labchat.fields = { F.rung, F.kind, F.type, F.seq, F.ack, F.first, F.count, F.sack,
-    F.sack_left, F.sack_right, F.text, F.session, F.to, F.packet, F.mac }
+    F.sack_left, F.sack_right, F.text, F.session, F.to, F.packet, F.mac, F.checksum }
 
 local E = {
     rejected = ProtoExpert.new("labchat.rejected", "The rung would reject this datagram",
@@ -257,7 +258,49 @@ local ARQ_TYPES = {
 -- Which number fields labchat/protocols/arq.py decode() reads first.
 local ARQ_CHECK_ORDER = { "seq", "ack", "first" }
 
+-- labchat/protocols/arq.py internet_checksum: RFC 1071 over the bytes of `s`
+-- (an odd last byte padded with zero), without bit operators (Lua 5.2 has none).
+local function internet_checksum(s)
+    local total = 0
+    for i = 1, #s, 2 do
+        total = total + s:byte(i) * 256 + (s:byte(i + 1) or 0)
+    end
+    while total > 0xFFFF do
+        total = total % 0x10000 + math.floor(total / 0x10000)
+    end
+    return 0xFFFF - total
+end
+
+local parse_arq_datagram
+
+-- The checksum in front ("a1c4 D 0 - hi", arq.py seal/unseal): required when
+-- the capture says checksum=on, refused (an unknown kind) when it says off,
+-- read if present when it does not say.
 local function parse_arq(s, settings)
+    local carried = s:match("^([0-9a-f][0-9a-f][0-9a-f][0-9a-f]) ")
+    if settings.checksum == "off" or (not carried and settings.checksum ~= "on") then
+        return parse_arq_datagram(s, settings)
+    end
+    if not carried then
+        return nil, "corrupted: checksum mismatch (no readable checksum field)"
+    end
+    local body = s:sub(6)
+    local computed = internet_checksum(body)
+    if tonumber(carried, 16) ~= computed then
+        return nil, "corrupted: checksum mismatch (carried " .. carried .. ", computed "
+            .. string.format("%04x", computed) .. ")"
+    end
+    -- Checked before the text, as the engine does: corruption may break UTF-8.
+    local bad = utf8_error(body)
+    if bad then return nil, "not valid UTF-8 at byte " .. bad end
+    local parsed, reason = parse_arq_datagram(body, settings)
+    if not parsed then return nil, reason end
+    for _, it in ipairs(parsed.items) do it.first = it.first + 5 end
+    table.insert(parsed.items, 1, item(F.checksum, 0, 4, computed))
+    return parsed
+end
+
+parse_arq_datagram = function(s, settings)
     -- labchat/protocols/arq.py decode and ArqEngine._skip_target's stateless checks.
     local modulus = 2 ^ settings.seq_bits
     local letter = s:match("^([^ ]*)")
@@ -365,6 +408,7 @@ local function capture_settings()
         wire = text:match("wire=(%w+)"),
         seq_bits = tonumber(text:match("seq_bits=(%d+)")),
         window = tonumber(text:match("window=(%d+)")),
+        checksum = text:match("checksum=(%a+)"),
     }
 end
 
@@ -398,6 +442,7 @@ local function dissect(tvb, pinfo, tree, claim_all)
     local settings = {
         seq_bits = (from_capture and from_capture.seq_bits) or labchat.prefs.seq_bits,
         window = (from_capture and from_capture.window) or 1,
+        checksum = from_capture and from_capture.checksum,
     }
     local rung = RUNGS[labchat.prefs.rung] or (from_capture and from_capture.rung)
     local rung_label, guessed = rung, false
@@ -430,7 +475,8 @@ local function dissect(tvb, pinfo, tree, claim_all)
     local limit = MAX_DATAGRAM + (envelope and ENVELOPE_ROOM or 0)
     if #whole > limit then
         reason = "datagram of " .. #whole .. " bytes exceeds the " .. limit .. "-byte limit"
-    elseif bad_utf8 then
+    elseif bad_utf8 and not (parse == parse_arq and settings.checksum == "on") then
+        -- With a checksum, corrupted bytes are the checksum's to name (parse_arq).
         reason = "not valid UTF-8 at byte " .. bad_utf8
     elseif not parse then
         reason = "no labchat rung can read it"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from labchat.commands.cli import main
+from labchat.protocols.arq import unseal
 from labchat.sim.simulator import run_simulation
 from tests.wireshark.tshark import decode
 
@@ -87,7 +88,7 @@ def test_simulate_writes_the_run_it_counted(tmp_path: Path) -> None:
     assert sum("lost by the network" in p["frame.comment"] for p in packets) == sum(
         r.fate == "dropped" for r in expected.wire)
     assert [p["labchat.text"] for p in packets if p["labchat.kind"] == "data"] == [
-        r.payload.decode().split(" ", 3)[3] for r in sorted(
+        unseal(r.payload).decode().split(" ", 3)[3] for r in sorted(
             expected.wire, key=lambda r: (r.sent_at, r.id)) if r.kind != "ack"]
 
 

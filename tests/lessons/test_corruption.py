@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import pytest
 
+from labchat.errors import RemoteProtocolError
 from labchat.events import DatagramRejected, MessageDelivered
 from labchat.protocols import create_engine
+from labchat.protocols.arq import internet_checksum, seal, unseal
 from labchat.sim.channel import Impairment, ImpairmentModel, corrupted
 from labchat.sim.network import ManualNetwork, VirtualNetwork
 from labchat.sim.simulator import simulate
@@ -81,3 +83,69 @@ def test_over_a_corrupting_network_the_report_delivers_garbled_text() -> None:
     report = simulate("report", 200, corrupt=0.1, seed=2)
     assert clean.garbled_delivered == 0
     assert report.garbled_delivered > 0
+
+
+# -- the checksum catches it ------------------------------------------------------------
+
+
+def test_the_internet_checksum_of_rfc_1071s_example() -> None:
+    # RFC 1071 section 3: the words 0001 f203 f4f5 f6f7 sum to ddf2 (one's complement).
+    assert internet_checksum(bytes.fromhex("0001f203f4f5f6f7")) == 0xFFFF - 0xDDF2
+    assert internet_checksum(b"\x01") == 0xFFFF - 0x0100  # an odd byte is padded with zero
+    assert seal(b"A 0") == f"{internet_checksum(b'A 0'):04x} A 0".encode()
+    assert unseal(seal(b"D 0 - hi")) == b"D 0 - hi"
+
+
+def test_every_single_bit_flip_fails_the_checksum() -> None:
+    sealed = seal("D 3 2 سلام, hello".encode())
+    for offset in range(len(sealed)):
+        for bit in range(8):
+            with pytest.raises(RemoteProtocolError, match=r"^corrupted: checksum mismatch"):
+                unseal(corrupted(sealed, (offset, 1 << bit)))
+
+
+@pytest.mark.parametrize("protocol", ["stop-and-wait", "go-back-n", "selective-repeat"])
+def test_a_textbook_rung_rejects_the_corrupted_copy_and_resends(protocol: str) -> None:
+    network = ManualNetwork(create_engine(protocol), create_engine(protocol))
+    network.send("A", "hi")
+    (record,) = network.in_flight()
+    network.corrupt(record.id)
+    (rejected,) = [e for e in network.events["B"] if isinstance(e, DatagramRejected)]
+    assert rejected.reason.startswith("corrupted: checksum mismatch")
+    assert not [e for e in network.events["B"] if isinstance(e, MessageDelivered)]
+    assert network.in_flight() == []  # no ACK: to the sender it is a loss
+    network.advance_to_next_timer()
+    (resent,) = network.in_flight()
+    assert resent.kind == "resend"
+    network.deliver(resent.id)
+    assert [e.text for e in network.events["B"] if isinstance(e, MessageDelivered)] == ["hi"]
+
+
+def test_without_the_checksum_a_textbook_rung_is_fooled_too() -> None:
+    engines = [create_engine("go-back-n", checksum=False) for _ in range(2)]
+    network = ManualNetwork(engines[0], engines[1])
+    network.send("A", "hi")
+    (record,) = network.in_flight()
+    network.corrupt(record.id)  # the last byte: "i" becomes "h"
+    assert [e.text for e in network.events["B"] if isinstance(e, MessageDelivered)] == ["hh"]
+
+
+def test_over_a_corrupting_network_the_checksum_keeps_every_message_right() -> None:
+    report = simulate("report", 200, corrupt=0.1, seed=2)
+    checked = simulate("go-back-n", 200, corrupt=0.1, seed=2)
+    unchecked = simulate("go-back-n", 200, corrupt=0.1, seed=2, settings={"checksum": False})
+    assert report.garbled_delivered > 0 and unchecked.garbled_delivered > 0
+    assert (checked.delivered, checked.garbled_delivered, checked.duplicates_delivered) == \
+        (200, 0, 0)
+    assert checked.resends > 0
+
+
+def test_a_corrupted_datagram_is_rejected_visibly_on_the_virtual_network() -> None:
+    a, b = create_engine("stop-and-wait"), create_engine("stop-and-wait")
+    network = VirtualNetwork(a, b, ImpairmentModel(Impairment(corrupt=1.0, delay=0.01), seed=1))
+    network.send("A", "hello")
+    network.run(until=0.05)
+    assert network.wire[0].corrupted
+    rejected = [e for e in network.events["B"] if isinstance(e, DatagramRejected)]
+    assert rejected and rejected[0].reason.startswith("corrupted: checksum mismatch")
+    assert not [e for e in network.events["B"] if isinstance(e, MessageDelivered)]

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from labchat import voice
 from labchat.events import Event, MessageDelivered
-from labchat.notebook.chart import CHAR_WIDTH, SequenceChart, render_svg
+from labchat.notebook.chart import CHAR_WIDTH, LABEL_CHARS, SequenceChart, render_svg
 from labchat.notebook.scenario import Scenario
+from labchat.protocols.arq import seal
 from labchat.sim.channel import Impairment
 from labchat.trace import Side, WireRecord
 
@@ -263,7 +264,10 @@ def test_labels_are_the_real_payloads_and_user_text_is_isolated() -> None:
     run.send("A", PERSIAN)
     root = parse(run.chart().svg())
     labels = ["".join(g.find(f"{SVG}text").itertext()) for g in arrows(root)]  # type: ignore[union-attr]
-    assert labels == [f"\u2068D 0 - {PERSIAN}\u2069", "\u2068A 0\u2069"]
+    # The real bytes: the checksum in front, then the datagram (cut if long).
+    assert labels == [voice.payload_label(seal(f"D 0 - {PERSIAN}".encode()), LABEL_CHARS),
+                      f"\u2068{seal(b'A 0').decode()}\u2069"]
+    assert labels[0].startswith(f"\u2068{seal(f'D 0 - {PERSIAN}'.encode())[:10].decode()}")
     svg = run.chart().svg()
     assert "\\u200c" not in svg
     assert note_texts(root, "B")[0] == voice.chart_note(MessageDelivered(at=0, text=PERSIAN, seq=0))

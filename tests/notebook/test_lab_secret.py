@@ -14,6 +14,7 @@ import pytest
 
 from labchat.notebook.lab import ChatLab
 from labchat.notebook.lab_model import LabModel, Line
+from labchat.protocols.arq import seal
 from labchat.protocols.envelope import mac_of
 from labchat.udp.peer import UdpPeer
 from labchat.udp.relay import UdpRelay
@@ -27,7 +28,7 @@ def forge(model: LabModel, text: str) -> None:
     b, relay = model.peer("B"), model.relay
     assert isinstance(b, UdpPeer) and isinstance(relay, UdpRelay)
     relay.accept_from_anyone = True
-    inner = f" D 1 - {text}".encode()
+    inner = b" " + seal(f"D 1 - {text}".encode())  # the checksum is no secret: it is made
     if model.secret is None:
         payload = inner[1:]
     else:

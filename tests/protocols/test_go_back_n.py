@@ -174,7 +174,7 @@ def test_garbage_is_rejected_visibly_and_changes_nothing(payload: bytes, reason:
 
 def test_size_limit_counts_the_longest_header() -> None:
     engine = GoBackNEngine()
-    room = 1024 - len("S 65535 65535 65535 ")
+    room = 1024 - len("a1c4 S 65535 65535 65535 ")  # checksum, then the widest header
     engine.send_message("x" * room, 0.0)
     with pytest.raises(MessageTooLong):
         engine.send_message("x" * (room + 1), 0.0)

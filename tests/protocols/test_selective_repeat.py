@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from labchat.events import GapSkipped, TimerExpired
 from labchat.protocols import create_engine
+from labchat.protocols.arq import seal
 from labchat.protocols.selective_repeat import SelectiveRepeatEngine
 from tests.protocols.engine_pair import (
     Fate,
@@ -331,7 +332,7 @@ def test_either_form_is_read_whatever_this_side_sends() -> None:
     p = pair()  # textbook side reading a selective ACK
     p.send("a", "x")
     p.send("a", "y")
-    p.inject("a", b"A 1:")
+    p.inject("a", seal(b"A 1:"))
     assert p.engines["a"].unfinished() == 0
     assert SelectiveRepeatEngine.describe(b"A 7:9-11,14").label == "ACK 7:9-11,14"
     assert SelectiveRepeatEngine.describe(b"D 3 -:2 hi").label == "D3 ack-:2 hi"

@@ -34,7 +34,8 @@ def test_the_rungs_declare_what_they_have() -> None:
              for protocol, engine in PROTOCOLS.items()}
     assert names["report"] == names["repaired"] == {"max_datagram"}
     assert names["stop-and-wait"] == {"timeout", "max_timeout", "max_retries", "seq_bits",
-                                      "max_datagram", "adaptive_timeout", "min_timeout"}
+                                      "max_datagram", "checksum", "adaptive_timeout",
+                                      "min_timeout"}
     assert names["go-back-n"] == names["stop-and-wait"] | {"window", "allow_unsafe_window",
                                                           "fast_retransmit"}
     assert names["selective-repeat"] == \
@@ -61,7 +62,7 @@ def test_an_unknown_setting_lists_the_real_ones() -> None:
         create_engine("selective-repeat", windw=8)
     assert str(refused.value) == (
         "selective-repeat has no setting 'windw'; its settings: max_datagram, timeout, "
-        "max_timeout, max_retries, seq_bits, adaptive_timeout, min_timeout, window, "
+        "max_timeout, max_retries, seq_bits, checksum, adaptive_timeout, min_timeout, window, "
         "allow_unsafe_window, acks"
     )
 

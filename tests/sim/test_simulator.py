@@ -182,8 +182,8 @@ KR_RTT = 0.030  # 30 ms: 15 ms of propagation each way
 
 
 def test_stop_and_wait_reproduces_the_textbooks_utilisation() -> None:
-    # L = 1000 bytes = 8000 bits: "D 0 - " and 994 bytes of text.
-    run = run_simulation("stop-and-wait", 20, delay=KR_RTT / 2, rate=KR_RATE, size=994)
+    # L = 1000 bytes = 8000 bits: the checksum, "D 0 - " and 989 bytes of text.
+    run = run_simulation("stop-and-wait", 20, delay=KR_RTT / 2, rate=KR_RATE, size=989)
     assert {len(r.payload) for r in run.wire if r.kind == "data"} == {1000}
     transmit = 1000 / KR_RATE  # L/R = 0.008 ms
     utilization = run.stats.utilization
@@ -230,7 +230,7 @@ def test_a_rate_is_a_positive_number_of_bytes_per_second(rate: float) -> None:
 def test_the_command_reports_the_utilization_of_a_rated_link(
         capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", "--protocol", "stop-and-wait", "--messages", "10", "--delay", "15",
-                 "--rate", "125000000", "--size", "994", "--json"]) == 0
+                 "--rate", "125000000", "--size", "989", "--json"]) == 0
     utilization = json.loads(capsys.readouterr().out)["utilization"]
     assert utilization == pytest.approx(0.008 / 30.008, rel=1e-3)
     assert main(["simulate", "--protocol", "stop-and-wait", "--messages", "3", "--json"]) == 0

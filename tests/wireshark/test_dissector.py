@@ -58,7 +58,8 @@ def expected_fields(protocol: str, record: WireRecord, modulus: int) -> dict[str
     if record.kind == "resend" and protocol != "report":
         wire_kind = "data"  # only the report's resend is marked on the wire
     fields = {"labchat.kind": wire_kind, "labchat.seq": "", "labchat.ack": "",
-              "labchat.first": "", "labchat.count": "", "labchat.text": ""}
+              "labchat.first": "", "labchat.count": "", "labchat.text": "",
+              "labchat.checksum": ""}
     if protocol == "report":
         datagram = report.decode(record.payload)
         fields["labchat.text"] = datagram.text
@@ -68,7 +69,11 @@ def expected_fields(protocol: str, record: WireRecord, modulus: int) -> dict[str
         fields.update({"labchat.seq": str(record.seq), "labchat.count": str(message.count),
                        "labchat.text": message.text})
     else:
-        parsed = arq.decode(record.payload, modulus)
+        body = record.payload
+        if record.payload[4:5] == b" ":  # the checksum in front, which tshark shows checked
+            body = arq.unseal(record.payload)
+            fields["labchat.checksum"] = f"0x{arq.internet_checksum(body):04x}"
+        parsed = arq.decode(body, modulus)
         if isinstance(parsed, arq.AckDatagram):
             fields["labchat.ack"] = str(parsed.ack)
         else:
@@ -164,12 +169,17 @@ def shown_rejection(packet: dict[str, str]) -> str | None:
 @pytest.mark.parametrize("protocol", list(PROTOCOLS))
 def test_tshark_warns_exactly_where_the_rung_rejects(protocol: str, tmp_path: Path) -> None:
     engine = create_engine(protocol)
+    payloads = GARBAGE
+    if isinstance(engine, ArqEngine):  # behind a good checksum, then bad or missing ones
+        sealed = arq.seal(b"D 0 - hi")
+        payloads = [arq.seal(payload) for payload in GARBAGE] + [
+            b"D 0 - hi", b"beef D 0 - hi", sealed[:-1] + b"j", b"\xff" + sealed[1:]]
     packets = [Packet(i * 0.1, SIMULATED_ADDRESSES["A"], SIMULATED_ADDRESSES["B"], payload)
-               for i, payload in enumerate(GARBAGE)]
+               for i, payload in enumerate(payloads)]
     capture = write_pcapng(tmp_path / "garbage.pcapng", packets,
                            description=describe_interface(engine))
     shown = decode(capture, tmp_path)
-    expected = [rejection(protocol, payload) for payload in GARBAGE]
+    expected = [rejection(protocol, payload) for payload in payloads]
     assert [shown_rejection(packet) for packet in shown] == expected
     assert any(expected) and not all(expected)
 
@@ -181,7 +191,10 @@ def test_a_capture_without_its_rung_is_recognised_per_datagram(tmp_path: Path) -
                       SIMULATED_ADDRESSES[r.destination], r.payload) for r in run.wire]
     capture = write_pcapng(tmp_path / "relay.pcapng", packets, description="labchat")
     shown = decode(capture, tmp_path)
-    assert [p["labchat.type"] for p in shown] == [r.payload[:1].decode() for r in run.wire]
+    assert [p["labchat.type"] for p in shown] == [arq.unseal(r.payload)[:1].decode()
+                                                  for r in run.wire]
+    assert [p["labchat.checksum"] for p in shown] == [f"0x{r.payload[:4].decode()}"
+                                                      for r in run.wire]
     assert all("guessed" in p["_ws.expert.message"] for p in shown)
 
 
@@ -207,7 +220,8 @@ def test_a_students_engine_is_decoded_as_the_arq_wire_it_speaks(tmp_path: Path) 
     modulus = run.engine.modulus
     assert [p["labchat.rung"] for p in shown] == ["StopAndWait"] * len(records)
     assert [{name: p[name] for name in ("labchat.kind", "labchat.seq", "labchat.ack",
-                                        "labchat.first", "labchat.count", "labchat.text")}
+                                        "labchat.first", "labchat.count", "labchat.text",
+                                        "labchat.checksum")}
             for p in shown] == [expected_fields("stop-and-wait", r, modulus) for r in records]
 
 
@@ -218,7 +232,7 @@ def test_selective_acks_are_decoded_run_by_run(tmp_path: Path) -> None:
     records = sorted(run.wire, key=lambda r: (r.sent_at, r.id))
     expected = []
     for record in records:
-        runs = arq.decode(record.payload, 1 << 16).sack or ()
+        runs = arq.decode(arq.unseal(record.payload), 1 << 16).sack or ()
         expected.append(("|".join(str(a) for a, _ in runs), "|".join(str(b) for _, b in runs)))
     assert [(p["labchat.sack.left"], p["labchat.sack.right"]) for p in shown] == expected
     assert any(left for left, _ in expected), "the run should hold some selective ACKs"

@@ -21,6 +21,7 @@ FIELDS = ("frame.number", "frame.time_epoch", "frame.comment", "ip.src", "ip.dst
           "labchat.seq", "labchat.ack", "labchat.first", "labchat.count", "labchat.text",
           "labchat.sack.left", "labchat.sack.right",
           "labchat.session", "labchat.to", "labchat.packet", "labchat.mac",
+          "labchat.checksum",
           "_ws.expert.message", "_ws.col.Info")
 
 #: What tshark says on stderr whenever it runs as root; harmless.
