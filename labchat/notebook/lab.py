@@ -386,13 +386,25 @@ class ChatLab:
         self.delay = widgets.FloatSlider(0.0, min=0.0, max=1.0, step=0.05,
                                          description=voice.label("delay"), style=style)
         self.delay.add_class("labchat-delay")
+        # Reordering holds a copy back to be overtaken (labchat.sim.channel);
+        # jitter alone reorders datagrams sent closer together than it.
+        self.reorder = widgets.FloatSlider(0.0, min=0.0, max=1.0, step=0.05,
+                                           description=voice.label("reorder"), style=style)
+        self.reorder.add_class("labchat-reorder")
+        self.jitter = widgets.FloatSlider(0.0, min=0.0, max=1.0, step=0.05,
+                                          description=voice.label("jitter"), style=style)
+        self.jitter.add_class("labchat-jitter")
+        self.corrupt = widgets.FloatSlider(0.0, min=0.0, max=1.0, step=0.05,
+                                           description=voice.label("corrupt"), style=style)
+        self.corrupt.add_class("labchat-corrupt")
         self.seed_box = widgets.IntText(seed, description=voice.label("seed"), style=style,
                                         layout=widgets.Layout(width="160px"))
         self.seed_box.add_class("labchat-seed")
         self.protocol_chooser = widgets.Dropdown(options=list(self.model.choices), value=protocol,
                                                  description=voice.label("protocol"), style=style)
         self.protocol_chooser.add_class("labchat-protocol")
-        for slider in (self.loss, self.duplicate, self.delay):
+        for slider in (self.loss, self.duplicate, self.delay, self.reorder, self.jitter,
+                       self.corrupt):
             slider.observe(lambda _change: self._apply_impairment(), names="value")
         self.seed_box.observe(lambda _change: self._restart(), names="value")
         self.protocol_chooser.observe(lambda _change: self._restart(), names="value")
@@ -400,7 +412,8 @@ class ChatLab:
         self.chart = widgets.HTML()
         self.chart.add_class("labchat-chart")
         row_buttons = widgets.HBox(buttons)
-        row_sliders = widgets.HBox([self.loss, self.duplicate, self.delay])
+        row_sliders = widgets.VBox([widgets.HBox([self.loss, self.duplicate, self.delay]),
+                                    widgets.HBox([self.reorder, self.jitter, self.corrupt])])
         row_choice = widgets.HBox([self.protocol_chooser, self.seed_box])
         chats = widgets.HBox([self.panels[side].widget for side in SIDES])
         chats.add_class("labchat-peers")
@@ -409,7 +422,8 @@ class ChatLab:
 
     def _impairment(self) -> Impairment:
         return Impairment(loss=self.loss.value, duplicate=self.duplicate.value,
-                          delay=self.delay.value)
+                          delay=self.delay.value, reorder=self.reorder.value,
+                          jitter=self.jitter.value, corrupt=self.corrupt.value)
 
     def _apply_impairment(self) -> None:
         if self._building or self._closed:

@@ -256,3 +256,37 @@ def test_a_message_arriving_while_the_chart_renders_shows_in_its_panel_first(
             release.set()
         assert lab.wait_until_quiet()
         assert finished  # and then it caught up
+
+
+def test_the_corrupt_slider_on_the_report_delivers_the_changed_text_as_if_fine() -> None:
+    with ChatLab("report", seed=2) as lab:
+        lab.corrupt.value = 1.0
+        assert lab.relay.model.impairment("A->B").corrupt == 1.0
+        lab.send("A", "hello")
+        assert lab.wait_until_quiet()
+        # Seed 2 flips the lowest bit of byte 1: no checksum, so B shows it as new.
+        assert message_lines(lab, "B") == [("new", said("A", "hdllo"))]
+        (record,) = lab.records()
+        assert (record.payload, record.received) == (b"hello -0", b"hdllo -0")
+
+
+def test_the_corrupt_slider_flips_bits_and_the_checksum_turns_them_into_losses() -> None:
+    with ChatLab("stop-and-wait") as lab:
+        lab.corrupt.value = 1.0
+        lab.send("A", "hello")
+        assert lab.b.wait_for_events("rejected", 1, timeout=5.0)
+        lab.corrupt.value = 0.0
+        assert lab.wait_until_quiet(timeout=10.0)
+        *rejected, delivered = message_lines(lab, "B")
+        assert delivered == ("new", said("A", "hello"))
+        assert rejected and all(kind == "rejected" and "corrupted: checksum mismatch" in line
+                                for kind, line in rejected)
+        assert any(record.corrupted for record in lab.records())
+
+
+def test_the_reorder_and_jitter_sliders_set_both_directions(lab: ChatLab) -> None:
+    lab.reorder.value = 0.5
+    lab.jitter.value = 0.1
+    for direction in ("A->B", "B->A"):
+        impairment = lab.relay.model.impairment(direction)
+        assert (impairment.reorder, impairment.jitter) == (0.5, 0.1)
