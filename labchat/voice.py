@@ -473,6 +473,9 @@ def record_title(record: WireRecord) -> str:
                  if record.cause else fate)
     if record.copy_of is not None:
         parts.append(_("copy of #{id}", id=record.copy_of))
+    if record.received is not None:
+        parts.append(_("corrupted on the way: arrived as {bytes}",
+                       bytes=payload_label(record.received)))
     return ", ".join(parts)
 
 

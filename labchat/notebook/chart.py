@@ -657,11 +657,18 @@ def _arrow(record: WireRecord, y1: float, y2: float | None, original: int | None
         attrs += f' data-copy-of="{original}"'
     if record.copy_of is not None:
         attrs += ' data-duplicate="true"'
+    if record.corrupted:
+        attrs += ' data-corrupted="true"'
     dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
     parts = [f"<g {attrs}>", f"<title>{_esc(voice.record_title(record))}</title>"]
     xe, ye = _end_point(record, y1, y2)
     parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{xe:.1f}" y2="{ye:.1f}" '
                  f'stroke="{colour}" stroke-width="1.6"{dash_attr}/>')
+    if record.corrupted:  # a bit flipped on the way: a zigzag near where it arrives
+        mx, my = x1 + (xe - x1) * 0.85, y1 + (ye - y1) * 0.85
+        parts.append(f'<polyline class="labchat-corrupted" points="{mx - 6:.1f},{my - 4:.1f} '
+                     f'{mx - 2:.1f},{my + 4:.1f} {mx + 2:.1f},{my - 4:.1f} {mx + 6:.1f},'
+                     f'{my + 4:.1f}" fill="none" stroke="#ff7f0e" stroke-width="2"/>')
     if fate == "delivered":
         parts.append(_arrowhead(x1, y1, xe, ye, colour))
     elif fate == "dropped":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 from labchat import voice
@@ -425,3 +426,13 @@ def test_stop_and_wait_times_its_one_packet() -> None:
     run.send("A", "hi")
     root = parse(run.chart().svg())
     assert [expired for _, _, expired in timer_runs(root, "A")] == ["true", "false"]
+
+
+def test_a_corrupted_datagram_is_marked_and_its_title_says_what_arrived() -> None:
+    corrupted = replace(record(1, sent=0.1), received=b"y -0")
+    root = parse(render_svg([record(0), corrupted]))
+    assert [g.get("data-corrupted") for g in arrows(root)] == [None, "true"]
+    assert len(by_class(root, "labchat-corrupted")) == 1
+    titles = [t.text or "" for t in root.iter(f"{SVG}title")]
+    assert sum("corrupted on the way: arrived as" in t for t in titles) == 1
+    assert any(f"arrived as {voice.user_text('y -0')}" in t for t in titles)
