@@ -756,6 +756,11 @@ def step_duplicate(record: WireRecord) -> str:
              datagram=record_line(record))
 
 
+def step_corrupt(record: WireRecord, received: bytes) -> str:
+    return _("corrupt {datagram}: one bit flipped, it arrives as {bytes}",
+             datagram=record_line(record), bytes=payload_label(received))
+
+
 def step_no_timer() -> str:
     return _("no timer pending")
 
@@ -779,8 +784,8 @@ def step_shortcuts() -> str:
 
 
 def step_usage() -> str:
-    return _("expected 'send A|B <text>', 'mismatch A|B', 'deliver|drop|duplicate <id>' "
-             "or 'timer'")
+    return _("expected 'send A|B <text>', 'mismatch A|B', "
+             "'deliver|drop|duplicate|corrupt <id>', 'corrupt <id> <byte>' or 'timer'")
 
 
 def step_not_in_flight(datagram_id: int, waiting: Sequence[int]) -> str:

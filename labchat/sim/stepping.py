@@ -2,7 +2,7 @@
 
 ``StepModel`` is what the step-through widget shows and what a test or a
 script drives without any widget: make a peer send, deliver / drop /
-duplicate a datagram in flight, advance the clock to the next timer. Each move
+duplicate / corrupt a datagram in flight, advance the clock to the next timer. Each move
 is recorded twice: as a line of ``steps`` (which ``replay`` takes back, so a
 run can be told as a script) and as deterministic narration in ``log``
 (the move, then every event it caused, then the datagrams it put in flight).
@@ -34,7 +34,7 @@ from labchat.trace import SIDES, Side, WireRecord, check_side
 _WIRE_EVENTS = (DatagramSent, DatagramReceived)
 
 #: The verbs of a step line that name a datagram in flight.
-DATAGRAM_MOVES = ("deliver", "drop", "duplicate")
+DATAGRAM_MOVES = ("deliver", "drop", "duplicate", "corrupt")
 
 
 #: Keyboard shortcuts: one letter for each move on a datagram, the timer, and back.
@@ -112,6 +112,19 @@ class StepModel:
         self.network.duplicate(datagram_id)
         self._record(f"duplicate {datagram_id}", voice.step_duplicate(record))
 
+    def corrupt(self, datagram_id: int, byte: int | None = None) -> None:
+        """Deliver datagram ``datagram_id`` with the lowest bit of byte ``byte`` flipped.
+
+        By default the last byte: on the textbook rungs a letter of the text,
+        so a rung without a checksum hands over a changed message ("hi"
+        becomes "hh"). A byte outside the datagram is refused, nothing changed.
+        """
+        record = self._in_flight(datagram_id)
+        self.network.corrupt(datagram_id, None if byte is None else (byte, 1))
+        received = self.network.wire[datagram_id].received or b""
+        step = f"corrupt {datagram_id}" if byte is None else f"corrupt {datagram_id} {byte}"
+        self._record(step, voice.step_corrupt(record, received))
+
     def next_timer(self) -> bool:
         """Advance the clock to the earliest pending timer and fire it; False if none."""
         deadline = self.network.next_timer()
@@ -170,8 +183,8 @@ class StepModel:
         """Take ``steps`` in order; each is a line like those in ``self.steps``.
 
         ``send A <text>``, ``mismatch A``, ``deliver <id>``, ``drop <id>``,
-        ``duplicate <id>``, ``timer``. A bad line raises ``StepError`` naming
-        it; the steps before it stay done.
+        ``duplicate <id>``, ``corrupt <id>`` (or ``corrupt <id> <byte>``), ``timer``.
+        A bad line raises ``StepError`` naming it; the steps before it stay done.
         """
         for number, line in enumerate(steps, start=1):
             self.take(line, number=number)
@@ -187,6 +200,8 @@ class StepModel:
                 self.force_mismatch(check_side(words[1]))
             elif verb in DATAGRAM_MOVES and len(words) == 2:
                 getattr(self, verb)(_parse_id(words[1]))
+            elif verb == "corrupt" and len(words) == 3 and words[2].isdigit():
+                self.corrupt(_parse_id(words[1]), int(words[2]))
             elif verb == "timer" and len(words) == 1:
                 self.next_timer()
             else:

@@ -284,3 +284,14 @@ def test_keyboard_shortcuts_deliver_drop_duplicate_time_and_go_back() -> None:
         assert find(stepper.widget, "labchat-script-text")[0].value == stepper.script()
     finally:
         stepper.close()
+
+
+def test_the_corrupt_button_flips_a_bit_as_the_corrupt_step_does() -> None:
+    by_click = Stepper("stop-and-wait")
+    press_enter(only(only(by_click.widget, "labchat-peer-A"), "labchat-input"), "hi")
+    only(find(by_click.widget, "labchat-inflight")[0], "labchat-corrupt").click()
+    by_code = Stepper("stop-and-wait", script=["send A hi", "corrupt 0"])
+    assert by_click.log == by_code.log and by_click.steps == ["send A hi", "corrupt 0"]
+    assert 'data-corrupted="true"' in only(by_click.widget, "labchat-chart").value
+    by_click.close()
+    by_code.close()

@@ -51,3 +51,25 @@ def test_a_move_on_a_datagram_not_in_flight_is_refused_and_changes_nothing() -> 
         model.drop(9)
     assert model.steps == ["send A hi"]
     assert [r.id for r in model.in_flight()] == [0]
+
+
+def test_a_corrupt_move_flips_one_bit_and_a_script_takes_it_back() -> None:
+    model = StepModel("report", script=["send A hi", "corrupt 0 1"])  # byte 1: the "i"
+    assert model.delivered("B") == ["hh"]  # no checksum: handed over as if fine
+    assert model.steps == ["send A hi", "corrupt 0 1"]
+    assert any(line.endswith(f"one bit flipped, it arrives as {u('hh -0')}") for line in model.log)
+    assert StepModel("report", script=model.steps).log == model.log
+    checked = StepModel("stop-and-wait", script=["send A hi", "corrupt 0"])  # the last byte
+    assert checked.delivered("B") == []
+    assert [r.received for r in checked.network.wire] == [checked.network.wire[0].payload[:-1]
+                                                          + b"h"]
+
+
+def test_a_corrupt_move_outside_the_datagram_is_refused_and_changes_nothing() -> None:
+    model = StepModel("report", script=["send A hi"])
+    with pytest.raises(StepError, match=r"a flip is \(byte 0\.\.4"):
+        model.take("corrupt 0 9")
+    with pytest.raises(StepError):
+        model.take("corrupt 0 first")
+    assert model.steps == ["send A hi"]
+    assert [r.id for r in model.in_flight()] == [0]
