@@ -9,9 +9,10 @@ from pathlib import Path
 from labchat import voice
 from labchat.events import Event, MessageDelivered
 from labchat.notebook.chart import CHAR_WIDTH, LABEL_CHARS, SequenceChart, render_svg
-from labchat.notebook.scenario import Scenario
+from labchat.notebook.scenario import HEADING, ChartStack, Scenario, step_chart
 from labchat.protocols.arq import seal
 from labchat.sim.channel import Impairment
+from labchat.sim.stepping import StepModel
 from labchat.trace import Side, WireRecord
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -436,3 +437,19 @@ def test_a_corrupted_datagram_is_marked_and_its_title_says_what_arrived() -> Non
     titles = [t.text or "" for t in root.iter(f"{SVG}title")]
     assert sum("corrupted on the way: arrived as" in t for t in titles) == 1
     assert any(f"arrived as {voice.user_text('y -0')}" in t for t in titles)
+
+
+def test_a_stack_is_one_picture_with_each_chart_under_its_heading() -> None:
+    report = StepModel("report", script=["send A hi", "corrupt 0 1"])
+    checked = StepModel("stop-and-wait", script=["send A hi"])
+    stack = ChartStack([("report", step_chart(report)), ("stop-and-wait", step_chart(checked))])
+    root = parse(stack.svg())
+    inner = root.findall(f"{SVG}svg")
+    heights = [int(chart.get("height", "0")) for chart in inner]
+    assert len(inner) == 2 and all(heights)
+    assert int(root.get("height", "0")) == sum(heights) + 2 * HEADING
+    assert [chart.get("y") for chart in inner] == [str(HEADING), str(2 * HEADING + heights[0])]
+    assert ["".join(t.itertext()) for t in root.findall(f"{SVG}text")] == [
+        voice.user_text("report"), voice.user_text("stop-and-wait")]
+    assert len(by_class(root, "labchat-corrupted")) == 1
+    assert repr(stack) == "<ChartStack: report / stop-and-wait>"
