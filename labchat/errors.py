@@ -9,6 +9,8 @@ nothing a peer sends can ever raise out of an engine or kill a thread.
 
 from __future__ import annotations
 
+from labchat import voice
+
 
 class LabchatError(Exception):
     """Base class of every error labchat raises on purpose."""
@@ -28,10 +30,7 @@ class MessageTooLong(LocalProtocolError, ValueError):
     def __init__(self, size: int, limit: int) -> None:
         self.size = size
         self.limit = limit
-        super().__init__(
-            f"message too long: its datagram would be {size} bytes of UTF-8, "
-            f"the limit is {limit} bytes"
-        )
+        super().__init__(voice.error("too_long", size=size, limit=limit))
 
 
 class UnencodableText(LocalProtocolError, ValueError):

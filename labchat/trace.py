@@ -32,7 +32,9 @@ def check_side(side: str) -> Side:
         return "A"
     if side == "B":
         return "B"
-    raise ValueError(f"side must be 'A' or 'B', got {side!r}")
+    from labchat import voice  # here: the voice reads this module first
+
+    raise ValueError(voice.error("side", side=voice.shown(side)))
 
 
 @dataclass(frozen=True)

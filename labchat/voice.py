@@ -413,6 +413,16 @@ def _engine_failed(event: EngineFailed, who: Speakers) -> Words:
                  chat=_("internal error: {error}", error=event.error), tone="error")
 
 
+#: The tag a text summary puts before each chat line, by the line's tone (``Words.tone``).
+TONE_TAGS = {"sent": N_("sent"), "new": N_("new"), "resent": N_("resent"),
+             "rejected": N_("rejected"), "note": N_("note"), "error": N_("error")}
+
+
+def tone_tag(tone: str) -> str:
+    """``[sent]``: a chat line's tone as a text summary tags it."""
+    return f"[{_(TONE_TAGS[tone])}]"
+
+
 # -- the wire and the state ------------------------------------------------------------
 
 #: The name of each kind of arrow and fate, for legends and descriptions.
@@ -533,13 +543,25 @@ STATE_NAMES = {key: key for key in (
     N_("timer"), N_("queued"), N_("delivered"), N_("skip mark"), N_("out of step"),
     N_("send base"), N_("next seq"), N_("window"), N_("in flight"), N_("expected seq"),
     N_("seq space"), N_("timers running"), N_("acked ahead"), N_("receive base"),
-    N_("buffered"),
+    N_("buffered"), N_("learned rto"), N_("partner session"), N_("partner restarts"),
+    N_("bare partner"),
 )}
 
 
 def state_name(key: str) -> str:
     """A snapshot key as a person reads it (a key no catalogue knows stays as it is)."""
     return _(key) if key in STATE_NAMES else key
+
+
+#: Python's constants as a state table shows them (in English, as Python spells them).
+CONSTANT_NAMES = {None: N_("None"), True: N_("True"), False: N_("False")}
+
+
+def state_value(value: object) -> str:
+    """A snapshot value for a state table: Python's None, True and False in the reader's words."""
+    if value is None or isinstance(value, bool):
+        return _(CONSTANT_NAMES[value])
+    return str(value)
 
 
 def format_state(state: Mapping[str, object]) -> str:
@@ -909,11 +931,6 @@ def cli_description() -> str:
 
 def cli_lang_help() -> str:
     return _("the language labchat speaks (default: $LABCHAT_LANG, else English)")
-
-
-def cli_corrupt_help() -> str:
-    """``--corrupt`` of ``relay`` and ``simulate``: the same impairment, the same words."""
-    return _("probability a datagram arrives with one bit flipped")
 
 
 # -- the chat command ------------------------------------------------------------------
@@ -1286,3 +1303,388 @@ def pipeline_bad(window: float, rtt: float, transmit: float) -> str:
     return _("the utilisation needs a window of 1 or more, a round trip of 0 or more and a "
              "transmission time above 0, got {window}, {rtt}, {transmit}",
              window=window, rtt=rtt, transmit=transmit)
+
+
+# -- what the core refuses (errors raised by the engines, the networks and the drivers) --
+
+
+def shown(value: object) -> str:
+    """A value handed over, named in an error: text quoted and isolated, else as it prints."""
+    return quoted(value) if isinstance(value, str) else str(value)
+
+
+#: Every error message the core raises, by a key the raising module names. A
+#: remote error is read after "rejected: "; a local one after "not sent: " or alone.
+ERRORS = {
+    # a message and its bytes (labchat.errors, labchat.protocols.base)
+    "too_long": N_("message too long: its datagram would be {size} bytes of UTF-8, "
+                   "the limit is {limit} bytes"),
+    "unencodable": N_("text cannot be encoded as UTF-8: {reason}"),
+    "not_utf8": N_("not valid UTF-8 at byte {position}"),
+    "datagram_too_big": N_("datagram of {size} bytes exceeds the {limit}-byte limit"),
+    # choosing a protocol (labchat.protocols)
+    "not_an_engine": N_("{name} is not a protocol engine: "
+                        "subclass labchat.protocols.student.StudentEngine"),
+    "not_a_protocol": N_("a protocol is a name, an engine class or FILE.py:CLASS, not {kind}"),
+    "unknown_protocol": N_("unknown protocol {protocol}; choose one of: {known}, "
+                           "or FILE.py:CLASS for your own"),
+    "no_such_file": N_("no such file: {path}"),
+    "cannot_load": N_("cannot load {path} as Python"),
+    "syntax_error": N_("{path}, line {line}: syntax error: {error}"),
+    "failed_loading": N_("{path} failed while loading: {kind}: {error}"),
+    "engine_classes": N_("{path} defines {count} engine classes ({names}): "
+                         "name one as {path}:CLASS"),
+    "no_engine_class": N_("none"),
+    "no_class": N_("{path} has no class {name}"),
+    # the wire of the report and the repaired rung
+    "report_no_count": N_("no ' -<count>' field at the end"),
+    "report_bad_count": N_("count field {field} is neither a number nor 'resend'"),
+    "repaired_shape": N_("expected '<text> -<seq> -<count>' with plain numbers"),
+    "count_beyond_sent": N_("count {count} is more than the {sent} messages sent"),
+    # the wire of the textbook rungs (labchat.protocols.arq)
+    "unknown_kind": N_("unknown datagram kind {kind}; expected D, S or A"),
+    "not_plain_number": N_("{what} field {field} is not a plain number"),
+    "outside_space": N_("{what} {value} is outside the sequence space 0..{last}"),
+    "sack_too_many": N_("a selective ack lists at most {count} runs"),
+    "sack_too_long": N_("sack run {run} is longer than half the space"),
+    "ack_shape": N_("an ACK is 'A <number>' and nothing else"),
+    "data_shape": N_("a data datagram is 'D <seq> <ack> <text>'"),
+    "skip_shape": N_("a skip datagram is 'S <seq> <ack> <first> <text>'"),
+    "ack_unsent": N_("ack {ack} names message {named}, but the last one sent is {last}"),
+    "ack_none_sent": N_("ack {ack} names message {named}, but none was sent yet"),
+    "beyond_window": N_("message {seq} is beyond the receive window {first}..{last}"),
+    "skip_needs_space": N_("a skip mark needs window + 1 <= half the sequence space "
+                           "(window {window}, {modulus} numbers)"),
+    "first_after_seq": N_("first {first} is after seq {seq}"),
+    "skip_outside_window": N_("seq {seq} is not within a window of {window} from first {first}"),
+    "skip_too_long": N_("a skip of {jump} messages is more than a sender abandons "
+                        "({longest} at most)"),
+    # settings (labchat.protocols.settings and each rung's own rules)
+    "one_of": N_("one of {choices}"),
+    "on_or_off": N_("on or off"),
+    "whole_number_from": N_("a whole number from {low} to {high}"),
+    "number_from": N_("a number from {low} to {high}"),
+    "no_setting": N_("{owner} has no setting {name}; its settings: {known}"),
+    "setting_refused": N_("{name} ({meaning}) must be {expected}, got {value}"),
+    "max_below_timeout": N_("max_timeout ({max_timeout}) must be at least timeout ({timeout})"),
+    "max_below_min": N_("max_timeout ({max_timeout}) must be at least "
+                        "min_timeout ({min_timeout})"),
+    "gbn_window": N_("Go-Back-N needs window < 2**seq_bits: window {window} with "
+                     "seq_bits={seq_bits} gives only {numbers} numbers"),
+    "sr_window": N_("Selective Repeat needs a window of at most half the sequence space: "
+                    "window {window} > {half} (seq_bits={seq_bits})"),
+    # a student's engine (labchat.protocols.student)
+    "hook_not_written": N_("{hook} is not written yet"),
+    "timer_seconds": N_("a timer needs a positive number of seconds, got {value}"),
+    # the session envelope (labchat.protocols.envelope)
+    "envelope_shape": N_("expected an envelope '@<session>/<session> ...'"),
+    "replay_too_old": N_("packet {number} is more than {window} behind the newest ({newest})"),
+    "replay": N_("packet {number} was received before (a replay)"),
+    "session_bits": N_("session must be a {bits}-bit number, got {session}"),
+    "empty_secret": N_("the shared secret is empty"),
+    "retired_session": N_("from session {session}, which the partner left when it restarted"),
+    "unsigned": N_("not signed, but this side requires the shared secret"),
+    "bad_mac": N_("the MAC does not match: forged, or another secret"),
+    "signed_without_secret": N_("signed with a secret, but this side has none"),
+    "stale_session": N_("addressed to session {to}, not this one ({session}): "
+                        "the partner has not noticed that this side restarted"),
+    "no_envelope": N_("the {protocol} rung keeps its own wire: it has no envelope"),
+    # the simulated network (labchat.sim)
+    "direction": N_("direction must be 'A->B' or 'B->A', got {direction}"),
+    "side": N_("side must be 'A' or 'B', got {side}"),
+    "probability": N_("{name} is a probability from 0 to 1, got {value}"),
+    "seconds": N_("{name} is a time in seconds, 0 or more, got {value}"),
+    "rate": N_("rate is in bytes per second, more than 0, got {value}"),
+    "not_an_impairment": N_("expected an Impairment, got {value}"),
+    "count_from_one": N_("datagram numbers count from 1, got {value}"),
+    "outage": N_("an outage needs start <= end, got [{start}, {end})"),
+    "schedule_past": N_("cannot schedule a send at {at}, the clock is already at {now}"),
+    "pattern_order": N_("a send pattern must be in time order: {text} at {at} "
+                        "comes after {earliest}"),
+    "network_busy": N_("the network was still busy after {steps} steps (virtual time {now} s)"),
+    "time_backwards": N_("time only moves forward, got {value} seconds"),
+    "not_in_flight": N_("datagram {number} is not in flight"),
+    "message_count": N_("messages is a count, 0 or more, got {value}"),
+    "byte_count": N_("size is a number of bytes, 0 or more, got {value}"),
+    "flip_range": N_("a flip is (byte 0..{last}, bit mask 1..255), got {value}"),
+    # The Wireshark dissector repeats these two in English: keep them in step.
+    "checksum_unreadable": N_("corrupted: checksum mismatch (no readable checksum field)"),
+    "checksum_mismatch": N_("corrupted: checksum mismatch (carried {carried}, "
+                            "computed {computed})"),
+    "plot_loss": N_("loss must be in [0, 1), got {value}"),
+    "plot_window": N_("window must be at least 1, got {value}"),
+    # real sockets (labchat.udp)
+    "address": N_("expected HOST:PORT with a port from 0 to 65535, got {text}"),
+    "peer_closed": N_("peer {name} is closed"),
+    "no_peer_address": N_("no peer address to send to"),
+    "no_record": N_("a datagram from {source} matches no record its sender wrote: "
+                    "labelled from its bytes"),
+    "not_that_peer": N_("ignored a datagram from {source} on the {side} side: "
+                        "not that side's peer"),
+    "receive_failed": N_("receive on the {side} side failed: {error}"),
+    "send_to_failed": N_("send to {destination} failed: {error}"),
+    "relay_error": N_("relay error: {error}"),
+    "secret_unreadable": N_("cannot read the secret file {path}: {error}"),
+    "secret_short": N_("the secret in {path} has {size} bytes; use at least {minimum}"),
+    "secret_too_short": N_("the secret has {size} bytes; use at least {minimum}"),
+    # Wireshark and the class's submissions
+    "no_tshark": N_("tshark is not installed: run 'sudo apt-get install tshark'"),
+    "tshark_failed": N_("tshark failed (status {status}): {problems}"),
+    "unreadable_submission": N_("cannot read {name}: {error}"),
+    "not_a_notebook": N_("{name} is not a notebook: {error}"),
+    "no_exercise": N_("no exercise {key}; the exercises: {known}"),
+}
+
+
+def error(key: str, /, **fields: object) -> str:
+    """The error message named ``key`` (see ``ERRORS``), translated and filled in."""
+    return _(ERRORS[key], **fields)
+
+
+def relay_ignored(count: int, source: str, seconds: float) -> str:
+    """The relay's log line for strangers it stopped naming one by one."""
+    return ngettext("ignored {n} more datagram from {source} in {seconds} s",
+                    "ignored {n} more datagrams from {source} in {seconds} s", count,
+                    source=source, seconds=f"{seconds:g}")
+
+
+def flood_source(host: str, ports: int, more: bool) -> str:
+    """Where a flood came from: a host and how many of its ports."""
+    if more:
+        return _("{host} (more than {n} ports)", host=host, n=ports)
+    return _("{host} ({n} ports)", host=host, n=ports)
+
+
+#: A real peer's packet comment in its capture file: which side sent or received it.
+#: (Translations avoid the zero-width non-joiner: tshark prints it as "\u200C".)
+PACKET_COMMENTS = {
+    "sent_by": N_("sent by {name}: {kind}"),
+    "received_by": N_("received by {name}"),
+}
+
+
+def packet_comment(key: str, /, **fields: object) -> str:
+    """The packet comment named ``key``, filled in."""
+    return _(PACKET_COMMENTS[key], **fields)
+
+
+def waiting_for_ack(number: int) -> str:
+    """Stop-and-wait's state while a message is out."""
+    return _("waiting for ACK {number}", number=number)
+
+
+#: What each engine setting means, by a key its declaration names; kept in
+#: English in the declaration and translated where it is shown (``setting_meaning``).
+SETTING_MEANINGS = {
+    "max_datagram": N_("largest datagram in bytes sent or accepted"),
+    "timeout": N_("initial retransmission timeout, seconds"),
+    "max_timeout": N_("cap of the doubled timeout, seconds"),
+    "max_retries": N_("resends of a message before giving up"),
+    "seq_bits": N_("bits of a sequence number on the wire"),
+    "seq_bits_alternating": N_("bits of a sequence number on the wire, 1: alternating bit"),
+    "adaptive_timeout": N_("learn the timeout from measured round trips (RFC 6298) "
+                           "instead of a fixed one"),
+    "min_timeout": N_("floor of the learned timeout, seconds (RFC 6298 says 1)"),
+    "window": N_("messages in flight at most"),
+    "allow_unsafe_window": N_("UNSAFE: take a window too large for the sequence space "
+                              "(K&R Figure 3.27)"),
+    "fast_retransmit": N_("resend the window on the third duplicate ACK, "
+                          "before the timer fires"),
+    "acks": N_("what an ACK names: one message (the textbook's) or everything held "
+               "(selective)"),
+    "checksum": N_("carry a 16-bit Internet checksum; a datagram that fails it counts as lost"),
+}
+
+
+def setting_meaning(meaning: str) -> str:
+    """A setting's declared meaning (English, from ``SETTING_MEANINGS``) as a person reads it."""
+    return _(meaning)
+
+
+# -- the commands' help and messages (labchat.commands) --------------------------------
+
+#: Every help text and message of the sub-commands, by a key the command names.
+#: argparse formats help with ``%``: a percent sign here would be written ``%%``.
+CLI = {
+    # labchat chat
+    "chat": N_("chat with a peer over UDP (the report's Client1.py/Client2.py)"),
+    "chat_description": N_("Chat with a peer over UDP, one line per message."),
+    "chat_keys": N_("""\
+what you type:
+  a line of text     is sent to the peer (blank lines are ignored)
+  /mismatch          the next message carries a wrong count, so a peer that
+                     follows the report's rule resends everything
+                     (the report's own test of its resend)
+  //text             sends "/text" literally
+  end of input       (Ctrl-D) waits up to --linger seconds for unacknowledged
+                     messages, then quits; Ctrl-C quits at once (status 130),
+                     saying what was unacknowledged and what still queued
+
+--jsonl prints one JSON object per line: first {"event": "listening", ...}
+with the bound address, then every event of the peer, engine events
+("delivered", "resend_received", "resend", "rejected", ...) and transport
+events ("datagram_sent", "datagram_received") alike, each with its fields.
+"""),
+    "name": N_("this side's name, for the prompt"),
+    "peer_name": N_("the other side's name, shown before its messages"),
+    "listen": N_("address to bind (default 127.0.0.1:0, a free port)"),
+    "peer": N_("address to send to"),
+    "jsonl": N_("print every event as one JSON object per line"),
+    "linger": N_("at end of input, wait this long for unfinished messages (default 1.0)"),
+    "accept_from_anyone": N_("give the protocol datagrams from any address, not only the "
+                             "peer's (to show the attack this stops)"),
+    "secret_file": N_("authenticate every datagram with the shared secret in FILE "
+                      "(both sides use the same file; not with the report rung)"),
+    "seconds": N_("expected a number of seconds, got {text}"),
+    "seconds_not_negative": N_("expected a number of seconds >= 0, got {text}"),
+    "bad_setting": N_("bad --setting for {protocol}: {error}"),
+    "cannot_listen": N_("cannot listen on {address}: {reason}"),
+    "listening": N_("{name} listening on {address}, sending to {peer} ({protocol}); "
+                    "/mismatch, //text, Ctrl-D to quit"),
+    "no_envelope": N_("the {protocol} rung has no envelope: --secret-file needs repaired, "
+                      "stop-and-wait, go-back-n or selective-repeat"),
+    "mismatch_next": N_("* the next message will carry a wrong count"),
+    "unknown_command": N_("unknown command {command}; type {line} to send it as text"),
+    # the flags several commands share
+    "protocol": N_("protocol rung ({protocols}; default {default}), or your own engine as "
+                   "FILE.py:CLASS (a subclass of labchat.protocols.student.StudentEngine)"),
+    "setting": N_("an engine setting, e.g. --setting window=8 (repeatable); names: {names}"),
+    "setting_shape": N_("expected --setting NAME=VALUE, got {text}"),
+    "loss": N_("probability a datagram is lost"),
+    "duplicate": N_("probability a datagram arrives twice"),
+    "reorder": N_("probability a datagram is held back and overtaken"),
+    "corrupt": N_("probability a datagram arrives with one bit flipped"),
+    "delay": N_("one-way delay in ms"),
+    "jitter": N_("extra random delay, ms"),
+    "seed": N_("seed of the random impairments"),
+    "pcap": N_("at the end, write every datagram to FILE as a pcapng capture "
+               "(open it in Wireshark after 'labchat wireshark --install')"),
+    "cannot_write_capture": N_("cannot write the capture: {error}"),
+    "capture_written": N_("{command}: capture written to {path}"),
+    # labchat relay
+    "relay": N_("forward UDP between two peers through an unreliable network"),
+    "relay_description": N_("Datagrams arriving on --listen-a go out of the --listen-b socket "
+                             "to --b, and the other way round, each one lost, duplicated, "
+                             "reordered or delayed as the flags say. Runs until end of input, "
+                             "Ctrl-C or SIGTERM."),
+    "peer_a": N_("peer A's address"),
+    "peer_b": N_("peer B's address"),
+    "listen_a": N_("where A sends (default: a free port)"),
+    "listen_b": N_("where B sends (default: a free port)"),
+    "relay_jsonl": N_("log each decision on stdout"),
+    "relay_ready": N_("relay: A sends to {a}, B sends to {b}"),
+    "relay_done": N_("relay: {decided} datagrams decided, {forwarded} forwarded, "
+                     "{dropped} dropped"),
+    # labchat simulate
+    "simulate": N_("run a protocol over a simulated unreliable network and count the cost"),
+    "simulate_description": N_("Offer MESSAGES messages to two engines joined by a virtual "
+                               "network with the given impairments, run until quiet, print "
+                               "the statistics."),
+    "messages": N_("messages per direction"),
+    "interval": N_("ms between one user's messages (0: all at once)"),
+    "rate": N_("the link's rate in bytes per second (default: sending takes no time); "
+               "reports the sender's utilization"),
+    "size": N_("pad each message's text to BYTES bytes"),
+    "both_ways": N_("both users send"),
+    "json": N_("print one JSON object"),
+    # labchat wireshark
+    "wireshark": N_("install the Wireshark dissector for labchat captures"),
+    "wireshark_description": N_("Wireshark decodes labchat captures (--pcap FILE) with "
+                                "labchat's Lua dissector. Without flags, print where the "
+                                "dissector is."),
+    "install": N_("copy it into Wireshark's plugins folder ({folder})"),
+    "folder": N_("install into this folder instead"),
+    "cannot_install": N_("cannot install the dissector: {error}"),
+    "installed": N_("installed the labchat dissector as {path}; restart Wireshark to load it"),
+    # labchat grade
+    "grade": N_("run every exercise's checks on each student's .py or .ipynb"),
+    "grade_description": N_("Grade every .py and .ipynb file in SUBMISSIONS_DIR (one per "
+                            "student) with the checks of notebook 06; write scores.csv and one "
+                            "feedback file per student."),
+    "out": N_("where scores.csv and feedback/ go (default SUBMISSIONS_DIR/grades)"),
+    "timeout": N_("time limit of one submission's checks (default 60)"),
+    "jobs": N_("submissions graded at the same time (default: up to 4)"),
+    "above_zero": N_("expected a number above 0, got {text}"),
+    "no_folder": N_("no such folder: {folder}"),
+    "no_submissions": N_("no .py or .ipynb file in {folder}"),
+    "exit_status": N_("exit status {status}"),
+    "student": N_("student"),
+    "total": N_("total"),
+    "status": N_("status"),
+    "average": N_("average"),
+}
+
+
+#: The rows of ``labchat simulate``'s table, by the statistic's key (``Stats.to_dict``).
+STAT_NAMES = {
+    "protocol": N_("protocol"), "messages": N_("messages"), "delivered": N_("delivered"),
+    "duplicates_delivered": N_("duplicates delivered"), "lost": N_("lost"),
+    "gave_up": N_("gave up"), "data_datagrams": N_("data datagrams"), "resends": N_("resends"),
+    "acks": N_("acks"), "bytes_on_wire": N_("bytes on wire"),
+    "virtual_seconds": N_("virtual seconds"), "goodput": N_("goodput"),
+    "overhead": N_("overhead"), "loss": N_("loss"), "shown_as_resend": N_("shown as resend"),
+    "utilization": N_("utilization"), "truncated": N_("truncated"),
+    "garbled_delivered": N_("garbled delivered"),
+}
+
+
+def stat_name(key: str) -> str:
+    """A statistic's row name; one not listed reads as its key, underscores as spaces."""
+    return _(STAT_NAMES[key]) if key in STAT_NAMES else key.replace("_", " ")
+
+
+def cli(key: str, /, **fields: object) -> str:
+    """The command-line help or message named ``key`` (see ``CLI``), translated and filled in."""
+    return _(CLI[key], **fields)
+
+
+def cli_error(prog: str, message: object) -> str:
+    """A usage error as argparse words it: ``labchat chat: error: ...``."""
+    return _("{prog}: error: {message}", prog=prog, message=message)
+
+
+def command_error(command: str, message: object) -> str:
+    """The one line a sub-command prints when it cannot go on: ``labchat relay: error: ...``."""
+    return cli_error(f"labchat {command}", message)
+
+
+def chat_interrupted(unacknowledged: int, queued: int) -> str:
+    """The chat's last line on Ctrl-C, when something was not acknowledged or never sent."""
+    return _("* interrupted: {unacknowledged} message(s) sent but not acknowledged, "
+             "{queued} still queued and never sent", unacknowledged=unacknowledged, queued=queued)
+
+
+def chat_unfinished(left: int, linger: float) -> str:
+    """The chat's last line when messages are unacknowledged after the linger."""
+    return _("* {n} message(s) not acknowledged after {seconds} s; leaving anyway",
+             n=left, seconds=f"{linger:g}")
+
+
+#: argparse's own words, as CPython's ``Lib/argparse.py`` marks them with
+#: ``_()`` (its headings, its help flag and its usage errors), so that the
+#: catalogue carries them too; ``argparse_gettext`` looks them up.
+ARGPARSE_WORDS = (
+    N_("usage: "), N_("positional arguments"), N_("options"),
+    N_("show this help message and exit"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("the following arguments are required: %s"),
+    N_("unrecognized arguments: %s"),
+    N_("one of the arguments %s is required"),
+    N_("not allowed with argument %s"),
+    N_("expected one argument"), N_("expected at most one argument"),
+    N_("expected at least one argument"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("ignored explicit argument %r"),
+)
+
+
+def argparse_gettext(message: str) -> str:
+    """argparse's ``_``: its own words in the current language (its ``%`` left to it)."""
+    return _catalogue.gettext(message)
+
+
+def argparse_ngettext(singular: str, plural: str, n: int) -> str:
+    """argparse's ``ngettext``: the form for ``n`` (its ``%`` left to it)."""
+    return _catalogue.ngettext(singular, plural, n)

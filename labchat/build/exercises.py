@@ -100,7 +100,8 @@ def exercise(key: str | Exercise) -> Exercise:
     try:
         return BY_KEY[key]
     except KeyError:
-        raise ValueError(f"no exercise {key!r}; the exercises: {', '.join(BY_KEY)}") from None
+        raise ValueError(voice.error("no_exercise", key=voice.shown(key),
+                                     known=", ".join(BY_KEY))) from None
 
 
 # -- the suites ------------------------------------------------------------------------

@@ -48,7 +48,8 @@ def read_code(path: Path) -> Code:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ValueError(f"cannot read {path.name}: {error}") from None
+        raise ValueError(voice.error("unreadable_submission", name=path.name,
+                                     error=error)) from None
     if path.suffix == ".ipynb":
         try:
             notebook = json.loads(text)
@@ -56,7 +57,7 @@ def read_code(path: Path) -> Code:
             sources = ["".join(cell["source"]) if isinstance(cell["source"], list)
                        else str(cell["source"]) for cell in cells]
         except (ValueError, KeyError, TypeError) as error:
-            raise ValueError(f"{path.name} is not a notebook: {error}") from None
+            raise ValueError(voice.error("not_a_notebook", name=path.name, error=error)) from None
         return definitions(sources, "cell")
     return definitions([text], "file")
 

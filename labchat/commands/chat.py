@@ -45,23 +45,6 @@ from labchat.protocols import Engine, SettingError, create_engine, create_envelo
 from labchat.udp.peer import KEEP, Address, UdpPeer, format_address, parse_address
 from labchat.udp.sessions import new_session, read_secret
 
-COMMANDS_HELP = """\
-what you type:
-  a line of text     is sent to the peer (blank lines are ignored)
-  /mismatch          the next message carries a wrong count, so a peer that
-                     follows the report's rule resends everything
-                     (the report's own test of its resend)
-  //text             sends "/text" literally
-  end of input       (Ctrl-D) waits up to --linger seconds for unacknowledged
-                     messages, then quits; Ctrl-C quits at once (status 130),
-                     saying what was unacknowledged and what still queued
-
---jsonl prints one JSON object per line: first {"event": "listening", ...}
-with the bound address, then every event of the peer, engine events
-("delivered", "resend_received", "resend", "rejected", ...) and transport
-events ("datagram_sent", "datagram_received") alike, each with its fields.
-"""
-
 #: Events a person does not need to see in human mode (they are in --jsonl).
 _QUIET = frozenset({"sent", "acked", "datagram_sent", "datagram_received"})
 
@@ -71,30 +54,27 @@ Item: TypeAlias = Event | dict[str, Any] | str  # an event, a JSON record, a not
 def add_parser(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "chat",
-        help="chat with a peer over UDP (the report's Client1.py/Client2.py)",
-        description="Chat with a peer over UDP, one line per message.",
-        epilog=COMMANDS_HELP,
+        help=voice.cli("chat"),
+        description=voice.cli("chat_description"),
+        epilog=voice.cli("chat_keys"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--name", default="me", help="this side's name, for the prompt")
+    parser.add_argument("--name", default="me", help=voice.cli("name"))
     parser.add_argument("--peer-name", default="peer",
-                        help="the other side's name, shown before its messages")
+                        help=voice.cli("peer_name"))
     parser.add_argument("--listen", type=_address, default=("127.0.0.1", 0), metavar="HOST:PORT",
-                        help="address to bind (default 127.0.0.1:0, a free port)")
+                        help=voice.cli("listen"))
     parser.add_argument("--peer", type=_address, required=True, metavar="HOST:PORT",
-                        help="address to send to")
+                        help=voice.cli("peer"))
     add_protocol_flag(parser)
     parser.add_argument("--jsonl", action="store_true",
-                        help="print every event as one JSON object per line")
+                        help=voice.cli("jsonl"))
     parser.add_argument("--linger", type=_seconds, default=1.0, metavar="SECONDS",
-                        help="at end of input, wait this long for unfinished messages "
-                             "(default 1.0)")
+                        help=voice.cli("linger"))
     parser.add_argument("--accept-from-anyone", action="store_true",
-                        help="give the protocol datagrams from any address, not only the "
-                             "peer's (to show the attack this stops)")
+                        help=voice.cli("accept_from_anyone"))
     parser.add_argument("--secret-file", metavar="FILE",
-                        help="authenticate every datagram with the shared secret in FILE "
-                             "(both sides use the same file; not with the report rung)")
+                        help=voice.cli("secret_file"))
     add_setting_flag(parser)
     add_pcap_flag(parser)
     parser.set_defaults(run=run)
@@ -111,9 +91,10 @@ def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+        raise argparse.ArgumentTypeError(voice.cli("seconds", text=voice.shown(text))) from None
     if not value >= 0:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+        raise argparse.ArgumentTypeError(voice.cli("seconds_not_negative",
+                                                     text=voice.shown(text)))
     return value
 
 
@@ -122,17 +103,17 @@ def run(args: argparse.Namespace) -> int:
         settings = engine_settings(args.protocol, args.setting)
     except ValueError as error:
         # A malformed flag, or a setting this engine does not have or refuses.
-        print(f"labchat chat: error: bad --setting for {args.protocol.protocol}: {error}",
-              file=sys.stderr)
+        print(voice.command_error("chat", voice.cli(
+            "bad_setting", protocol=args.protocol.protocol, error=error)), file=sys.stderr)
         return USAGE
     try:
         engine = _engine(args.protocol, settings, args.secret_file)
     except SettingError as error:  # settings that refuse each other (window and seq_bits)
-        print(f"labchat chat: error: bad --setting for {args.protocol.protocol}: {error}",
-              file=sys.stderr)
+        print(voice.command_error("chat", voice.cli(
+            "bad_setting", protocol=args.protocol.protocol, error=error)), file=sys.stderr)
         return USAGE
     except ValueError as error:  # the secret file
-        print(f"labchat chat: error: {error}", file=sys.stderr)
+        print(voice.command_error("chat", error), file=sys.stderr)
         return USAGE
     _tolerate_bad_text()
     render = _json_line if args.jsonl else HumanView(args.peer_name)
@@ -150,8 +131,9 @@ def run(args: argparse.Namespace) -> int:
                             accept_from_anyone=args.accept_from_anyone))
             except OSError as error:
                 reason = error.strerror or str(error)
-                print(f"labchat chat: error: cannot listen on {format_address(args.listen)}: "
-                      f"{reason}", file=sys.stderr)
+                print(voice.command_error("chat", voice.cli(
+                    "cannot_listen", address=format_address(args.listen), reason=reason)),
+                      file=sys.stderr)
                 return 1
         peer.subscribe(printer.put)
         ready = {"event": "listening", "name": args.name, "address": format_address(peer.address),
@@ -159,8 +141,9 @@ def run(args: argparse.Namespace) -> int:
         if args.jsonl:
             printer.put(ready)
         else:
-            print(f"{args.name} listening on {ready['address']}, sending to {ready['peer']} "
-                  f"({args.protocol.protocol}); /mismatch, //text, Ctrl-D to quit", file=sys.stderr)
+            print(voice.cli("listening", name=voice.user_text(args.name), address=ready["address"],
+                            peer=ready["peer"], protocol=args.protocol.protocol),
+                  file=sys.stderr)
         lines = _terminal_lines(f"{args.name}> ") if terminal else pipe_lines()
         try:
             for line in lines:
@@ -198,8 +181,7 @@ def _report_interrupted(peer: UdpPeer, printer: Printer) -> None:
     unacknowledged = peer.unfinished() - queued
     printer.put({"event": "interrupted", "unacknowledged": unacknowledged, "queued": queued})
     if unacknowledged or queued:
-        printer.put(f"* interrupted: {unacknowledged} message(s) sent but not acknowledged, "
-                    f"{queued} still queued and never sent")
+        printer.put(voice.chat_interrupted(unacknowledged, queued))
 
 
 def _engine(engine_class: type[Engine], settings: dict[str, object],
@@ -212,8 +194,7 @@ def _engine(engine_class: type[Engine], settings: dict[str, object],
     """
     if not engine_class.enveloped:
         if secret_file is not None:
-            raise ValueError(f"the {engine_class.protocol} rung has no envelope: --secret-file "
-                             "needs repaired, stop-and-wait, go-back-n or selective-repeat")
+            raise ValueError(voice.cli("no_envelope", protocol=engine_class.protocol))
         return create_engine(engine_class, **settings)
     secret = None if secret_file is None else read_secret(secret_file)
     return create_enveloped(engine_class, new_session(), secret, settings)
@@ -228,7 +209,7 @@ def _report_unfinished(peer: UdpPeer, printer: Printer, linger: float) -> None:
     left = peer.unfinished()
     if left:
         printer.put({"event": "unacknowledged", "messages": left, "linger": linger})
-        printer.put(f"* {left} message(s) not acknowledged after {linger:g} s; leaving anyway")
+        printer.put(voice.chat_unfinished(left, linger))
 
 
 def _handle(peer: UdpPeer, line: str, printer: Printer, *, quiet: bool) -> None:
@@ -239,13 +220,13 @@ def _handle(peer: UdpPeer, line: str, printer: Printer, *, quiet: bool) -> None:
         if line == "/mismatch":
             peer.force_mismatch()
             if not quiet:
-                printer.put("* the next message will carry a wrong count")
+                printer.put(voice.cli("mismatch_next"))
             return
         if line.startswith("//"):
             line = line[1:]
         elif line.startswith("/"):
-            print(f"unknown command {line.split()[0]}; type /{line} to send it as text",
-                  file=sys.stderr)
+            print(voice.cli("unknown_command", command=voice.user_text(line.split()[0]),
+                            line=voice.user_text("/" + line)), file=sys.stderr)
             return
         peer.send(line)
     except LocalProtocolError as error:

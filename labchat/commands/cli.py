@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import NoReturn
 
 from labchat import voice
@@ -24,10 +25,33 @@ class OneLineParser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose usage errors are a single line."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, voice.cli_error(self.prog, message) + "\n")
 
 
 LANG_FLAG = "--lang"
+
+
+@contextmanager
+def argparse_in_our_words() -> Iterator[None]:
+    """argparse speaks labchat's language while the parser is built and used.
+
+    argparse words its headings ("usage:", "options"), its help flag and its
+    usage errors through the names ``_`` and ``ngettext`` it imports from
+    ``gettext`` into its own module, and looks each word up at the moment it
+    says it. Those read gettext's process-wide domain in the language of
+    ``$LANGUAGE``/``$LANG``, not ``--lang`` or ``$LABCHAT_LANG``; so for the
+    parse only, those two names are bound to labchat's catalogue (which
+    carries argparse's words, ``voice.ARGPARSE_WORDS``), and put back after:
+    no environment variable and no process-wide domain is changed.
+    """
+    saved = {name: getattr(argparse, name) for name in ("_", "ngettext")}
+    setattr(argparse, "_", voice.argparse_gettext)  # noqa: B010 - a private name, on purpose
+    setattr(argparse, "ngettext", voice.argparse_ngettext)  # noqa: B010
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(argparse, name, value)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,8 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if code is not None:
         voice.set_language(code)
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
+        with argparse_in_our_words():
+            parser = build_parser()
+            args = parser.parse_args(argv)
         status: int = args.run(args)
     except KeyboardInterrupt:
         return INTERRUPTED

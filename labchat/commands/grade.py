@@ -36,21 +36,20 @@ from labchat.build.submission import SUFFIXES
 POLL = 0.05
 #: Width of the progress bar, in characters.
 BAR = 30
+#: The status of a submission whose checks ran out of time, as scores.csv spells it.
+TIMED_OUT = "timed out"
 
 
 def add_parser(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
-        "grade", help="run every exercise's checks on each student's .py or .ipynb",
-        description="Grade every .py and .ipynb file in SUBMISSIONS_DIR (one per student) "
-                    "with the checks of notebook 06; write scores.csv and one feedback "
-                    "file per student.")
+        "grade", help=voice.cli("grade"), description=voice.cli("grade_description"))
     parser.add_argument("submissions", metavar="SUBMISSIONS_DIR", type=Path)
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help="where scores.csv and feedback/ go (default SUBMISSIONS_DIR/grades)")
+                        help=voice.cli("out"))
     parser.add_argument("--timeout", type=_positive(float), default=60.0, metavar="SECONDS",
-                        help="time limit of one submission's checks (default 60)")
+                        help=voice.cli("timeout"))
     parser.add_argument("--jobs", type=_positive(int), default=min(4, os.cpu_count() or 1),
-                        help="submissions graded at the same time (default: up to 4)")
+                        help=voice.cli("jobs"))
     parser.set_defaults(run=run)
 
 
@@ -59,9 +58,10 @@ def _positive(kind: type[int] | type[float]) -> Any:
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}") from None
+            raise argparse.ArgumentTypeError(voice.cli("above_zero",
+                                                         text=voice.shown(text))) from None
         if not value > 0:
-            raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
+            raise argparse.ArgumentTypeError(voice.cli("above_zero", text=voice.shown(text)))
         return value
     return convert
 
@@ -72,7 +72,7 @@ class Graded:
 
     student: str
     file: Path
-    status: str = "graded"  # "graded", "timed out", "failed"
+    status: str = "graded"  # "graded", TIMED_OUT, "failed" (a key in scores.csv, not words)
     scores: dict[str, float] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
     pages: list[str] = field(default_factory=list)  # one HTML report per exercise graded
@@ -85,12 +85,14 @@ class Graded:
 def run(args: argparse.Namespace) -> int:
     folder: Path = args.submissions
     if not folder.is_dir():
-        print(f"labchat grade: error: no such folder: {folder}", file=sys.stderr)
+        print(voice.command_error("grade", voice.cli("no_folder", folder=folder)),
+              file=sys.stderr)
         return 2
     files = sorted(p for p in folder.iterdir()
                    if p.is_file() and p.suffix in SUFFIXES and not p.name.startswith("."))
     if not files:
-        print(f"labchat grade: error: no .py or .ipynb file in {folder}", file=sys.stderr)
+        print(voice.command_error("grade", voice.cli("no_submissions", folder=folder)),
+              file=sys.stderr)
         return 2
     out: Path = args.out if args.out is not None else folder / "grades"
     (out / "feedback").mkdir(parents=True, exist_ok=True)
@@ -197,16 +199,16 @@ def _collect(job: _Running, *, timed_out: bool, timeout: float) -> Graded:
     tail = job.errors.read().decode("utf-8", errors="replace").strip().splitlines()
     job.errors.close()
     if timed_out:
-        graded.status = "timed out"
+        graded.status = TIMED_OUT
         graded.lines.append(voice.grade_timed_out(timeout))
     elif job.process.returncode != 0 or not records:
         graded.status = "failed"
-        reason = tail[-1] if tail else f"exit status {job.process.returncode}"
+        reason = tail[-1] if tail else voice.cli("exit_status", status=job.process.returncode)
         graded.lines.append(voice.grade_worker_failed(reason))
     for exercise in EXERCISES:
         if exercise.key not in graded.scores:
             graded.scores[exercise.key] = 0.0
-            if graded.status == "timed out":
+            if graded.status == TIMED_OUT:
                 graded.lines.append(voice.grade_not_graded(exercise.number, exercise.title))
     return graded
 
@@ -257,13 +259,13 @@ def feedback_page(result: Graded) -> str:
 def summary(graded: list[Graded]) -> str:
     """A table: one row per student, one column per exercise, then the class average."""
     width = max(7, *(len(g.student) for g in graded))
-    head = f"{'student':<{width}}  " + " ".join(f"{ex.number:>5}" for ex in EXERCISES)
-    rows = [head + "  total  status"]
+    head = f"{voice.cli('student'):<{width}}  " + " ".join(f"{ex.number:>5}" for ex in EXERCISES)
+    rows = [f"{head}  {voice.cli('total'):>5}  {voice.cli('status')}"]
     for result in graded:
         cells = " ".join(f"{result.scores[ex.key]:>5.2f}" for ex in EXERCISES)
         rows.append(f"{result.student:<{width}}  {cells}  {result.total:>5.2f}  {result.status}")
     averages = " ".join(f"{sum(g.scores[ex.key] for g in graded) / len(graded):>5.2f}"
                         for ex in EXERCISES)
     mean = sum(g.total for g in graded) / len(graded)
-    rows.append(f"{'average':<{width}}  {averages}  {mean:>5.2f}")
+    rows.append(f"{voice.cli('average'):<{width}}  {averages}  {mean:>5.2f}")
     return "\n".join(rows)

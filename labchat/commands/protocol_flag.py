@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 
+from labchat import voice
 from labchat.protocols import PROTOCOLS, resolve_protocol
 from labchat.protocols.base import Engine
 
@@ -24,5 +25,4 @@ def engine_class(text: str) -> type[Engine]:
 def add_protocol_flag(parser: argparse.ArgumentParser, default: str = "report") -> None:
     parser.add_argument(
         "--protocol", type=engine_class, default=PROTOCOLS[default], metavar="PROTOCOL",
-        help=f"protocol rung ({', '.join(PROTOCOLS)}; default {default}), or your own "
-             "engine as FILE.py:CLASS (a subclass of labchat.protocols.student.StudentEngine)")
+        help=voice.cli("protocol", protocols=", ".join(PROTOCOLS), default=default))

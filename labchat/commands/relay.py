@@ -43,30 +43,25 @@ TICK = 0.1
 
 def add_parser(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
-        "relay", help="forward UDP between two peers through an unreliable network",
-        description="Datagrams arriving on --listen-a go out of the --listen-b socket to --b, "
-                    "and the other way round, each one lost, duplicated, reordered, "
-                    "corrupted or delayed as the flags say. Runs until end of input, "
-                    "Ctrl-C or SIGTERM.")
+        "relay", help=voice.cli("relay"), description=voice.cli("relay_description"))
     parser.add_argument("--a", type=address, required=True, metavar="HOST:PORT",
-                        help="peer A's address")
+                        help=voice.cli("peer_a"))
     parser.add_argument("--b", type=address, required=True, metavar="HOST:PORT",
-                        help="peer B's address")
+                        help=voice.cli("peer_b"))
     parser.add_argument("--listen-a", type=address, default=("127.0.0.1", 0),
-                        metavar="HOST:PORT", help="where A sends (default: a free port)")
+                        metavar="HOST:PORT", help=voice.cli("listen_a"))
     parser.add_argument("--listen-b", type=address, default=("127.0.0.1", 0),
-                        metavar="HOST:PORT", help="where B sends (default: a free port)")
-    parser.add_argument("--loss", type=float, default=0.0, help="probability a datagram is lost")
+                        metavar="HOST:PORT", help=voice.cli("listen_b"))
+    parser.add_argument("--loss", type=float, default=0.0, help=voice.cli("loss"))
     parser.add_argument("--duplicate", type=float, default=0.0,
-                        help="probability a datagram arrives twice")
+                        help=voice.cli("duplicate"))
     parser.add_argument("--reorder", type=float, default=0.0,
-                        help="probability a datagram is held back and overtaken")
-    parser.add_argument("--corrupt", type=float, default=0.0,
-                        help=voice.cli_corrupt_help())
-    parser.add_argument("--delay", type=float, default=0.0, help="one-way delay in ms")
-    parser.add_argument("--jitter", type=float, default=0.0, help="extra random delay, ms")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random impairments")
-    parser.add_argument("--jsonl", action="store_true", help="log each decision on stdout")
+                        help=voice.cli("reorder"))
+    parser.add_argument("--corrupt", type=float, default=0.0, help=voice.cli("corrupt"))
+    parser.add_argument("--delay", type=float, default=0.0, help=voice.cli("delay"))
+    parser.add_argument("--jitter", type=float, default=0.0, help=voice.cli("jitter"))
+    parser.add_argument("--seed", type=int, default=0, help=voice.cli("seed"))
+    parser.add_argument("--jsonl", action="store_true", help=voice.cli("relay_jsonl"))
     add_pcap_flag(parser)
     parser.set_defaults(run=run)
 
@@ -85,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
                                 corrupt=args.corrupt, delay=args.delay / 1000,
                                 jitter=args.jitter / 1000)
     except ValueError as error:
-        print(f"labchat relay: error: {error}", file=sys.stderr)
+        print(voice.command_error("relay", error), file=sys.stderr)
         return USAGE
     stop = threading.Event()
 
@@ -99,16 +94,16 @@ def run(args: argparse.Namespace) -> int:
         with UdpRelay(args.a, args.b, listen_a=args.listen_a, listen_b=args.listen_b,
                       model=ImpairmentModel(impairment, seed=args.seed, keep=keep),
                       keep=keep, keep_payloads=args.pcap is not None) as relay:
-            print(f"relay: A sends to {format_address(relay.listen_a_address)}, "
-                  f"B sends to {format_address(relay.listen_b_address)}",
+            print(voice.cli("relay_ready", a=format_address(relay.listen_a_address),
+                            b=format_address(relay.listen_b_address)),
                   file=sys.stderr, flush=True)
             logged = _serve(relay, stop, jsonl=args.jsonl)
             fates = relay.fates
-        print(f"relay: {logged} datagrams decided, {fates['delivered']} forwarded, "
-              f"{fates['dropped']} dropped", file=sys.stderr)
+        print(voice.cli("relay_done", decided=logged, forwarded=fates["delivered"],
+                        dropped=fates["dropped"]), file=sys.stderr)
         return save_capture("relay", lambda path: _save_pcap(relay, args, path), args.pcap)
     except OSError as error:
-        print(f"labchat relay: error: {error}", file=sys.stderr)
+        print(voice.command_error("relay", error), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return INTERRUPTED

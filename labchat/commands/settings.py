@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
+from labchat import voice
 from labchat.protocols import PROTOCOLS, parse_settings
 
 
@@ -18,7 +19,7 @@ def split_setting(text: str) -> tuple[str, str]:
     """``"window=8"`` -> ``("window", "8")``; the value stays text until its type is known."""
     name, equals, value = text.partition("=")
     if not equals or not name.isidentifier():
-        raise ValueError(f"expected --setting NAME=VALUE, got {text}")
+        raise ValueError(voice.cli("setting_shape", text=voice.shown(text)))
     return name, value
 
 
@@ -31,5 +32,4 @@ def add_setting_flag(parser: argparse.ArgumentParser) -> None:
     names = sorted({info.name for engine in PROTOCOLS.values()
                     for info in engine.Settings.described()})
     parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
-                        help="an engine setting, e.g. --setting window=8 (repeatable); "
-                             f"names: {', '.join(names)}")
+                        help=voice.cli("setting", names=", ".join(names)))

@@ -24,31 +24,27 @@ from labchat.sim.simulator import Stats, run_simulation
 
 def add_parser(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
-        "simulate", help="run a protocol over a simulated unreliable network and count the cost",
-        description="Offer MESSAGES messages to two engines joined by a virtual network "
-                    "with the given impairments, run until quiet, print the statistics.")
+        "simulate", help=voice.cli("simulate"), description=voice.cli("simulate_description"))
     add_protocol_flag(parser)
-    parser.add_argument("--messages", type=int, default=100, help="messages per direction")
-    parser.add_argument("--loss", type=float, default=0.0, help="probability a datagram is lost")
+    parser.add_argument("--messages", type=int, default=100, help=voice.cli("messages"))
+    parser.add_argument("--loss", type=float, default=0.0, help=voice.cli("loss"))
     parser.add_argument("--duplicate", type=float, default=0.0,
-                        help="probability a datagram arrives twice")
+                        help=voice.cli("duplicate"))
     parser.add_argument("--reorder", type=float, default=0.0,
-                        help="probability a datagram is held back and overtaken")
-    parser.add_argument("--corrupt", type=float, default=0.0,
-                        help=voice.cli_corrupt_help())
-    parser.add_argument("--delay", type=float, default=50.0, help="one-way delay in ms")
-    parser.add_argument("--jitter", type=float, default=0.0, help="extra random delay, ms")
+                        help=voice.cli("reorder"))
+    parser.add_argument("--corrupt", type=float, default=0.0, help=voice.cli("corrupt"))
+    parser.add_argument("--delay", type=float, default=50.0, help=voice.cli("delay"))
+    parser.add_argument("--jitter", type=float, default=0.0, help=voice.cli("jitter"))
     parser.add_argument("--interval", type=float, default=0.0,
-                        help="ms between one user's messages (0: all at once)")
+                        help=voice.cli("interval"))
     parser.add_argument("--rate", type=float, default=None, metavar="BYTES_PER_S",
-                        help="the link's rate in bytes per second (default: sending takes "
-                             "no time); reports the sender's utilization")
+                        help=voice.cli("rate"))
     parser.add_argument("--size", type=int, default=0, metavar="BYTES",
-                        help="pad each message's text to BYTES bytes")
-    parser.add_argument("--both-ways", action="store_true", help="both users send")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random impairments")
+                        help=voice.cli("size"))
+    parser.add_argument("--both-ways", action="store_true", help=voice.cli("both_ways"))
+    parser.add_argument("--seed", type=int, default=0, help=voice.cli("seed"))
     add_setting_flag(parser)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--json", action="store_true", help=voice.cli("json"))
     add_pcap_flag(parser)
     parser.set_defaults(run=run)
 
@@ -66,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         # Unknown protocol or setting, out-of-range probability: a usage error.
-        print(f"labchat simulate: error: {error}", file=sys.stderr)
+        print(voice.command_error("simulate", error), file=sys.stderr)
         return USAGE
     stats = result.stats
     print(json.dumps(rounded(stats.to_dict())) if args.json else table(stats))
@@ -86,13 +82,15 @@ def rounded(rows: dict[str, Any]) -> dict[str, Any]:
 
 def table(stats: Stats) -> str:
     """The statistics as aligned ``name  value`` lines."""
-    rows = stats.to_dict()
+    rows = {voice.stat_name(key): value for key, value in stats.to_dict().items()}
     width = max(len(name) for name in rows)
     lines = []
     for name, value in rows.items():
         if isinstance(value, float):
             value = f"{value:.4g}"
+        elif isinstance(value, bool):
+            value = voice.state_value(value)
         elif value is None:
             value = "-"
-        lines.append(f"{name.replace('_', ' '):<{width}}  {value}")
+        lines.append(f"{name:<{width}}  {value}")
     return "\n".join(lines)

@@ -17,18 +17,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from labchat import voice
 from labchat.wireshark import DISSECTOR, install, plugin_folder
 
 
 def add_parser(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
-        "wireshark", help="install the Wireshark dissector for labchat captures",
-        description="Wireshark decodes labchat captures (--pcap FILE) with labchat's Lua "
-                    "dissector. Without flags, print where the dissector is.")
+        "wireshark", help=voice.cli("wireshark"), description=voice.cli("wireshark_description"))
     parser.add_argument("--install", action="store_true",
-                        help=f"copy it into Wireshark's plugins folder ({plugin_folder()})")
+                        help=voice.cli("install", folder=plugin_folder()))
     parser.add_argument("--folder", type=Path, default=None,
-                        help="install into this folder instead")
+                        help=voice.cli("folder"))
     parser.set_defaults(run=run)
 
 
@@ -39,16 +38,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         target = install(args.folder)
     except OSError as error:
-        print(f"labchat wireshark: error: cannot install the dissector: {error}", file=sys.stderr)
+        print(voice.command_error("wireshark", voice.cli("cannot_install", error=error)),
+              file=sys.stderr)
         return 1
-    print(f"installed the labchat dissector as {target}; restart Wireshark to load it")
+    print(voice.cli("installed", path=target))
     return 0
 
 
 def add_pcap_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pcap", type=Path, default=None, metavar="FILE",
-                        help="at the end, write every datagram to FILE as a pcapng capture "
-                             "(open it in Wireshark after 'labchat wireshark --install')")
+                        help=voice.cli("pcap"))
 
 
 def save_capture(command: str, save: Callable[[Path], Path], path: Path | None) -> int:
@@ -58,7 +57,8 @@ def save_capture(command: str, save: Callable[[Path], Path], path: Path | None) 
     try:
         written = save(path)
     except OSError as error:
-        print(f"labchat {command}: error: cannot write the capture: {error}", file=sys.stderr)
+        print(voice.command_error(command, voice.cli("cannot_write_capture", error=error)),
+              file=sys.stderr)
         return 1
-    print(f"{command}: capture written to {written}", file=sys.stderr)
+    print(voice.cli("capture_written", command=command, path=written), file=sys.stderr)
     return 0

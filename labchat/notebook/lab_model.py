@@ -481,7 +481,7 @@ class LabModel:
         out = [voice.lab_heading(self.protocol, self.seed, peer)]
         for side, name in zip(SIDES, self.names, strict=True):
             out.append(f"{name}: {voice.format_state(state.snapshot[side])}")
-            out.extend(f"  [{line.kind}] {line.text}" for line in state.lines[side])
+            out.extend(f"  {voice.tone_tag(line.kind)} {line.text}" for line in state.lines[side])
         for side in SIDES:
             sent = [r for r in records if r.source == side]
             kinds = Counter(r.kind for r in sent if r.copy_of is None)

@@ -79,9 +79,9 @@ def expected_overhead(protocol: str, loss: float, *, window: int = GO_BACK_N_WIN
     * ``report`` and the bridge rung have no textbook formula: None.
     """
     if not 0.0 <= loss < 1.0:
-        raise ValueError(f"loss must be in [0, 1), got {loss}")
+        raise ValueError(voice.error("plot_loss", value=loss))
     if window < 1:
-        raise ValueError(f"window must be at least 1, got {window}")
+        raise ValueError(voice.error("plot_window", value=window))
     p = loss
     if protocol in ("stop-and-wait", "selective-repeat"):
         return 1.0 / ((1.0 - p) ** 2 if lossy_acks else 1.0 - p)

@@ -114,6 +114,18 @@ def _css() -> str:
     # A on the left and B on the right, above their lifelines in the chart (a
     # figure, drawn the same in every language); each peer's own contents, its
     # lines included, read right to left.
+    #
+    # A slider's track is the one thing that stays left to right: its value
+    # (a loss probability, a delay) grows to the right, as on a number line.
+    # Persian school mathematics draws the number line and a graph's axes
+    # growing to the right (numbers are written left to right inside Persian
+    # text), and the handouts' plots put the same loss rate p on an x axis that
+    # grows to the right, so the slider agrees with the plot beside it. General
+    # app toolkits (Android, Material) do mirror sliders; ipywidgets cannot:
+    # its horizontal slider hard-codes noUiSlider's direction "ltr", and a CSS
+    # mirror (scaleX(-1)) would draw the handle on the opposite side of the
+    # pointer that drags it. tests/browser/test_persian.py holds both: the
+    # label right of the track, the value growing to the right.
     return (_font_face()
             + f".labchat-view,.labchat-view .widget-label,.labchat-view input,"
               f".labchat-view button,.labchat-view select,.labchat-view .widget-readout,"

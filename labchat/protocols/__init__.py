@@ -17,6 +17,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from labchat import voice
 from labchat.protocols.base import Engine
 from labchat.protocols.envelope import envelope_class
 from labchat.protocols.go_back_n import GoBackNEngine
@@ -52,11 +53,9 @@ def resolve_protocol(protocol: ProtocolLike) -> type[Engine]:
     if isinstance(protocol, type):
         if issubclass(protocol, Engine) and not inspect.isabstract(protocol):
             return protocol
-        raise ValueError(f"{protocol.__name__} is not a protocol engine: "
-                         "subclass labchat.protocols.student.StudentEngine")
+        raise ValueError(voice.error("not_an_engine", name=protocol.__name__))
     if not isinstance(protocol, str):
-        raise ValueError(f"a protocol is a name, an engine class or FILE.py:CLASS, "
-                         f"not {type(protocol).__name__}")
+        raise ValueError(voice.error("not_a_protocol", kind=type(protocol).__name__))
     if protocol in PROTOCOLS:
         return PROTOCOLS[protocol]
     # The class name follows the last colon, so a Windows drive letter survives.
@@ -65,8 +64,7 @@ def resolve_protocol(protocol: ProtocolLike) -> type[Engine]:
     if path.endswith(".py"):
         return load_engine_class(Path(path), class_name or None)
     known = ", ".join(PROTOCOLS)
-    raise ValueError(f"unknown protocol {protocol!r}; choose one of: {known}, "
-                     "or FILE.py:CLASS for your own")
+    raise ValueError(voice.error("unknown_protocol", protocol=voice.shown(protocol), known=known))
 
 
 def load_engine_class(path: Path, class_name: str | None = None) -> type[Engine]:
@@ -78,35 +76,36 @@ def load_engine_class(path: Path, class_name: str | None = None) -> type[Engine]
     not an engine.
     """
     if not path.is_file():
-        raise ValueError(f"no such file: {path}")
+        raise ValueError(voice.error("no_such_file", path=path))
     module_name = f"labchat_student_{abs(hash(str(path.resolve())))}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
-        raise ValueError(f"cannot load {path} as Python")
+        raise ValueError(voice.error("cannot_load", path=path))
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module  # dataclasses and pickling look the module up
     try:
         spec.loader.exec_module(module)
     except SyntaxError as error:
-        raise ValueError(f"{path}, line {error.lineno}: syntax error: {error.msg}") from None
+        raise ValueError(voice.error("syntax_error", path=path, line=error.lineno,
+                                     error=error.msg)) from None
     except Exception as error:  # the student's file failed: say how, in one line
-        raise ValueError(f"{path} failed while loading: {type(error).__name__}: {error}") \
-            from None
+        raise ValueError(voice.error("failed_loading", path=path, kind=type(error).__name__,
+                                     error=error)) from None
     if class_name is None:
         defined = [value for value in vars(module).values()
                    if isinstance(value, type) and issubclass(value, Engine)
                    and value.__module__ == module_name and not inspect.isabstract(value)]
         if len(defined) != 1:
-            names = ", ".join(sorted(c.__name__ for c in defined)) or "none"
-            raise ValueError(f"{path} defines {len(defined)} engine classes ({names}): "
-                             f"name one as {path}:CLASS")
+            names = (", ".join(sorted(c.__name__ for c in defined))
+                     or voice.error("no_engine_class"))
+            raise ValueError(voice.error("engine_classes", path=path, count=len(defined),
+                                         names=names))
         return defined[0]
     found = getattr(module, class_name, None)
     if found is None:
-        raise ValueError(f"{path} has no class {class_name!r}")
+        raise ValueError(voice.error("no_class", path=path, name=voice.shown(class_name)))
     if not (isinstance(found, type) and issubclass(found, Engine)):
-        raise ValueError(f"{path}:{class_name} is not a protocol engine: "
-                         "subclass labchat.protocols.student.StudentEngine")
+        raise ValueError(voice.error("not_an_engine", name=f"{path}:{class_name}"))
     return resolve_protocol(found)
 
 

@@ -128,6 +128,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import ClassVar, Literal
 
+from labchat import voice
 from labchat.errors import RemoteProtocolError
 from labchat.events import GapSkipped, GaveUp, MessageRetransmitted, MessageSent, RttSampled
 from labchat.protocols.base import DatagramKind, Engine, Outgoing, decode_text, encode_text
@@ -164,20 +165,20 @@ Run = tuple[int, int]
 class ArqSettings(EngineSettings):
     """The knobs of a textbook rung with one message in flight (stop-and-wait)."""
 
-    timeout: float = setting(DEFAULT_TIMEOUT, "initial retransmission timeout, seconds",
+    timeout: float = setting(DEFAULT_TIMEOUT, voice.SETTING_MEANINGS["timeout"],
                              low=0.001, high=MAX_TIMEOUT_SECONDS)
-    max_timeout: float = setting(DEFAULT_MAX_TIMEOUT, "cap of the doubled timeout, seconds",
+    max_timeout: float = setting(DEFAULT_MAX_TIMEOUT, voice.SETTING_MEANINGS["max_timeout"],
                                  low=0.001, high=MAX_TIMEOUT_SECONDS)
-    max_retries: int = setting(DEFAULT_MAX_RETRIES, "resends of a message before giving up",
+    max_retries: int = setting(DEFAULT_MAX_RETRIES, voice.SETTING_MEANINGS["max_retries"],
                                low=0, high=1000)
-    seq_bits: int = setting(DEFAULT_SEQ_BITS, "bits of a sequence number on the wire",
+    seq_bits: int = setting(DEFAULT_SEQ_BITS, voice.SETTING_MEANINGS["seq_bits"],
                             low=1, high=MAX_SEQ_BITS)
     checksum: bool = flag(
-        True, "carry a 16-bit Internet checksum; a datagram that fails it counts as lost")
+        True, voice.SETTING_MEANINGS["checksum"])
     adaptive_timeout: bool = flag(
-        False, "learn the timeout from measured round trips (RFC 6298) instead of a fixed one")
+        False, voice.SETTING_MEANINGS["adaptive_timeout"])
     min_timeout: float = setting(DEFAULT_MIN_TIMEOUT,
-                                 "floor of the learned timeout, seconds (RFC 6298 says 1)",
+                                 voice.SETTING_MEANINGS["min_timeout"],
                                  low=0.001, high=MAX_TIMEOUT_SECONDS)
 
     @property
@@ -192,12 +193,11 @@ class ArqSettings(EngineSettings):
 
     def _check_together(self) -> None:
         if not self.max_timeout >= self.timeout:
-            raise SettingError(
-                f"max_timeout ({self.max_timeout:g}) must be at least timeout ({self.timeout:g})"
-            )
+            raise SettingError(voice.error("max_below_timeout", max_timeout=f"{self.max_timeout:g}",
+                                           timeout=f"{self.timeout:g}"))
         if self.adaptive_timeout and not self.max_timeout >= self.min_timeout:
-            raise SettingError(f"max_timeout ({self.max_timeout:g}) must be at least "
-                               f"min_timeout ({self.min_timeout:g})")
+            raise SettingError(voice.error("max_below_min", max_timeout=f"{self.max_timeout:g}",
+                                           min_timeout=f"{self.min_timeout:g}"))
 
     def backed_off(self, rto: float) -> float:
         """The next timeout after one expiry: twice as long, up to the cap."""
@@ -208,12 +208,12 @@ class ArqSettings(EngineSettings):
 class WindowSettings(ArqSettings):
     """An ARQ rung's knobs plus its window (Go-Back-N, Selective Repeat)."""
 
-    window: int = setting(DEFAULT_WINDOW, "messages in flight at most",
+    window: int = setting(DEFAULT_WINDOW, voice.SETTING_MEANINGS["window"],
                           low=1, high=(1 << MAX_SEQ_BITS) // 2)
     #: Off, a rung refuses a window its sequence space cannot tell apart from
     #: the next one (K&R 3.4.4); on, it takes it, to show what goes wrong.
     allow_unsafe_window: bool = flag(
-        False, "UNSAFE: take a window too large for the sequence space (K&R Figure 3.27)")
+        False, voice.SETTING_MEANINGS["allow_unsafe_window"])
 
 
 @dataclass(frozen=True)
@@ -329,11 +329,11 @@ def unseal(payload: bytes) -> bytes:
     carried, body = payload[:CHECKSUM_ROOM - 1], payload[CHECKSUM_ROOM:]
     if (len(payload) < CHECKSUM_ROOM or payload[CHECKSUM_ROOM - 1:CHECKSUM_ROOM] != b" "
             or not set(carried) <= _HEX):
-        raise RemoteProtocolError("corrupted: checksum mismatch (no readable checksum field)")
+        raise RemoteProtocolError(voice.error("checksum_unreadable"))
     computed = internet_checksum(body)
     if int(carried, 16) != computed:
-        raise RemoteProtocolError(f"corrupted: checksum mismatch (carried "
-                                  f"{carried.decode('ascii')}, computed {computed:04x})")
+        raise RemoteProtocolError(voice.error("checksum_mismatch", carried=carried.decode("ascii"),
+                                              computed=f"{computed:04x}"))
     return body
 
 
@@ -349,10 +349,12 @@ def _number(field: str, what: str, modulus: int) -> int:
     # ASCII digits only: str.isdigit() would accept "٣" (an Arabic-Indic three).
     canonical = field.isascii() and field.isdigit() and (field == "0" or field[0] != "0")
     if not canonical or len(field) > len(str(modulus - 1)):
-        raise RemoteProtocolError(f"{what} field {field[:20]!r} is not a plain number")
+        raise RemoteProtocolError(voice.error("not_plain_number", what=what,
+                                              field=voice.shown(field[:20])))
     value = int(field)
     if value >= modulus:
-        raise RemoteProtocolError(f"{what} {value} is outside the sequence space 0..{modulus - 1}")
+        raise RemoteProtocolError(voice.error("outside_space", what=what, value=value,
+                                              last=modulus - 1))
     return value
 
 
@@ -366,14 +368,14 @@ def _ack_field(field: str, modulus: int) -> tuple[int | None, tuple[Run, ...] | 
         return ack, ()
     parts = listed.split(",")
     if len(parts) > MAX_SACK_RANGES:
-        raise RemoteProtocolError(f"a selective ack lists at most {MAX_SACK_RANGES} runs")
+        raise RemoteProtocolError(voice.error("sack_too_many", count=MAX_SACK_RANGES))
     runs: list[Run] = []
     for part in parts:
         low, dash, high = part.partition("-")
         first = _number(low, "sack", modulus)
         last = _number(high, "sack", modulus) if dash else first
         if (last - first) % modulus >= modulus // 2:
-            raise RemoteProtocolError(f"sack run {part[:20]!r} is longer than half the space")
+            raise RemoteProtocolError(voice.error("sack_too_long", run=voice.shown(part[:20])))
         runs.append((first, last))
     return ack, tuple(runs)
 
@@ -384,14 +386,14 @@ def decode(payload: bytes, modulus: int) -> Datagram:
     kind, _, rest = line.partition(" ")
     if kind == "A":
         if " " in rest or not rest:
-            raise RemoteProtocolError("an ACK is 'A <number>' and nothing else")
+            raise RemoteProtocolError(voice.error("ack_shape"))
         if ":" not in rest:  # the plain form names a number: "A -" means nothing
             return AckDatagram(_number(rest, "ack", modulus))
         return AckDatagram(*_ack_field(rest, modulus))
     if kind == "D":
         fields = rest.split(" ", 2)
         if len(fields) != 3:
-            raise RemoteProtocolError("a data datagram is 'D <seq> <ack> <text>'")
+            raise RemoteProtocolError(voice.error("data_shape"))
         seq, field, text = fields
         number = _number(seq, "seq", modulus)  # fields checked left to right
         ack, sack = _ack_field(field, modulus)
@@ -399,12 +401,12 @@ def decode(payload: bytes, modulus: int) -> Datagram:
     if kind == "S":
         fields = rest.split(" ", 3)
         if len(fields) != 4:
-            raise RemoteProtocolError("a skip datagram is 'S <seq> <ack> <first> <text>'")
+            raise RemoteProtocolError(voice.error("skip_shape"))
         seq, field, first, text = fields
         number = _number(seq, "seq", modulus)  # fields checked left to right
         ack, sack = _ack_field(field, modulus)
         return DataDatagram(number, ack, text, _number(first, "first", modulus), sack)
-    raise RemoteProtocolError(f"unknown datagram kind {kind[:20]!r}; expected D, S or A")
+    raise RemoteProtocolError(voice.error("unknown_kind", kind=voice.shown(kind[:20])))
 
 
 def label(datagram: Datagram) -> str:
@@ -664,9 +666,10 @@ class ArqEngine(Engine):
             return  # everything sent spans half the space: an old ack looks like any other
         named = self.space.nearest(ack, receiver_at)
         if named >= self._next_seq:
-            sent = (f"the last one sent is {self._next_seq - 1}" if self._next_seq
-                    else "none was sent yet")
-            raise RemoteProtocolError(f"ack {ack} names message {named}, but {sent}")
+            if self._next_seq:
+                raise RemoteProtocolError(voice.error("ack_unsent", ack=ack, named=named,
+                                                      last=self._next_seq - 1))
+            raise RemoteProtocolError(voice.error("ack_none_sent", ack=ack, named=named))
 
     def _check_in_window(self, datagram: DataDatagram) -> None:
         """Data beyond the receive window, or a skip past ``max_skip``, is impossible."""
@@ -675,22 +678,21 @@ class ArqEngine(Engine):
         if datagram.first is not None:
             ahead = (datagram.seq - datagram.first) % self.space.modulus
             if ahead >= window:
-                raise RemoteProtocolError(
-                    f"seq {datagram.seq} is not within a window of {window} "
-                    f"from first {datagram.first}")
+                raise RemoteProtocolError(voice.error(
+                    "skip_outside_window", seq=datagram.seq, window=window,
+                    first=datagram.first))
             # The sender's jump was at most max_skip when it gave up; messages
             # then in flight (at most a window) may be abandoned after it.
             longest = self.max_skip + window
             jump = self.space.nearest(datagram.first, base) - base
             if jump > longest:
                 raise RemoteProtocolError(
-                    f"a skip of {jump} messages is more than a sender abandons "
-                    f"({longest} at most)")
+                    voice.error("skip_too_long", jump=jump, longest=longest))
             base += max(jump, 0)
         seq = self.space.nearest(datagram.seq, base)
         if seq >= base + window:
-            raise RemoteProtocolError(
-                f"message {seq} is beyond the receive window {base}..{base + window - 1}")
+            raise RemoteProtocolError(voice.error("beyond_window", seq=seq, first=base,
+                                                  last=base + window - 1))
 
     def _skip_target(self, datagram: DataDatagram, expected: int) -> int | None:
         """Where an ``S`` datagram tells the receiver to skip to, if ahead of it.
@@ -709,12 +711,11 @@ class ArqEngine(Engine):
         if datagram.first is None:
             return
         if not self.can_skip:
-            raise RemoteProtocolError(
-                f"a skip mark needs window + 1 <= half the sequence space "
-                f"(window {self.settings.window}, {self.space.modulus} numbers)"
-            )
+            raise RemoteProtocolError(voice.error(
+                "skip_needs_space", window=self.settings.window, modulus=self.space.modulus))
         if (datagram.seq - datagram.first) % self.space.modulus >= self.space.modulus // 2:
-            raise RemoteProtocolError(f"first {datagram.first} is after seq {datagram.seq}")
+            raise RemoteProtocolError(voice.error("first_after_seq", first=datagram.first,
+                                                  seq=datagram.seq))
 
     def _skipped(self, expected: int, first: int, now: float) -> int:
         """Report the numbers the peer abandoned; returns the new expected number."""
@@ -764,7 +765,8 @@ class ArqEngine(Engine):
         """The estimator's variables for a snapshot, only when it sets the timeout."""
         if not self.settings.adaptive_timeout:
             return {}
-        return {"srtt": self.rtt.srtt, "rttvar": self.rtt.rttvar, "learned rto": self.rtt.rto}
+        return {"srtt": self.rtt.srtt, "rttvar": self.rtt.rttvar,
+                voice.STATE_NAMES["learned rto"]: self.rtt.rto}
 
     def _give_up(self, pending: Pending, now: float) -> None:
         self._emit(GaveUp(at=now, text=pending.text, seq=pending.seq, attempts=pending.attempts))

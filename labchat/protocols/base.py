@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
+from labchat import voice
 from labchat.errors import MessageTooLong, RemoteProtocolError, UnencodableText
 from labchat.events import DatagramRejected, Event, preview_of
 from labchat.protocols.settings import EngineSettings
@@ -81,9 +82,8 @@ class Engine(ABC):
         self._in_batch = batch
         try:
             if len(data) > self.max_datagram:
-                raise RemoteProtocolError(
-                    f"datagram of {len(data)} bytes exceeds the {self.max_datagram}-byte limit"
-                )
+                raise RemoteProtocolError(voice.error("datagram_too_big", size=len(data),
+                                                      limit=self.max_datagram))
             self._handle_datagram(data, now)
         except RemoteProtocolError as error:
             self._emit(
@@ -169,7 +169,7 @@ def encode_text(text: str) -> bytes:
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as error:
-        raise UnencodableText(f"text cannot be encoded as UTF-8: {error.reason}") from None
+        raise UnencodableText(voice.error("unencodable", reason=error.reason)) from None
 
 
 def decode_text(data: bytes) -> str:
@@ -177,4 +177,4 @@ def decode_text(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise RemoteProtocolError(f"not valid UTF-8 at byte {error.start}") from None
+        raise RemoteProtocolError(voice.error("not_utf8", position=error.start)) from None

@@ -77,6 +77,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import ClassVar, cast
 
+from labchat import voice
 from labchat.errors import RemoteProtocolError
 from labchat.events import DatagramRejected, PeerRestarted, preview_of
 from labchat.protocols.base import Engine, Outgoing
@@ -121,7 +122,7 @@ def parse(payload: bytes) -> Header:
     """Split an envelope; anything malformed raises ``RemoteProtocolError``."""
     match = _HEADER.fullmatch(payload)
     if match is None:
-        raise RemoteProtocolError("expected an envelope '@<session>/<session> ...'")
+        raise RemoteProtocolError(voice.error("envelope_shape"))
     to = match["to"].decode("ascii")
     number = None if match["n"] is None else int(match["n"])
     mac = None if match["mac"] is None else bytes.fromhex(match["mac"].decode("ascii"))
@@ -148,10 +149,10 @@ class ReplayWindow:
         """Raise ``RemoteProtocolError`` for a number seen before or too old."""
         behind = self.newest - number
         if behind >= REPLAY_WINDOW:
-            raise RemoteProtocolError(
-                f"packet {number} is more than {REPLAY_WINDOW} behind the newest ({self.newest})")
+            raise RemoteProtocolError(voice.error("replay_too_old", number=number,
+                                                  window=REPLAY_WINDOW, newest=self.newest))
         if behind >= 0 and self._seen >> behind & 1:
-            raise RemoteProtocolError(f"packet {number} was received before (a replay)")
+            raise RemoteProtocolError(voice.error("replay", number=number))
 
     def accept(self, number: int) -> None:
         behind = self.newest - number
@@ -172,9 +173,9 @@ class Enveloped(Engine):
         """Wrap a fresh ``inner_class(**settings)``; ``session`` is this side's identifier."""
         super().__init__(**settings)
         if not 0 <= session < 1 << SESSION_BITS:
-            raise ValueError(f"session must be a {SESSION_BITS}-bit number, got {session}")
+            raise ValueError(voice.error("session_bits", bits=SESSION_BITS, session=session))
         if secret is not None and not secret:
-            raise ValueError("the shared secret is empty")
+            raise ValueError(voice.error("empty_secret"))
         self._settings_given = dict(settings)
         self.inner = self.inner_class(**settings)
         self.session = session_text(session)
@@ -216,8 +217,9 @@ class Enveloped(Engine):
 
     def snapshot(self) -> Mapping[str, object]:
         return {**self.inner.snapshot(), "session": self.session,
-                "partner session": self.partner or "-", "partner restarts": self.restarts,
-                "bare partner": self.bare_partner}
+                voice.STATE_NAMES["partner session"]: self.partner or "-",
+                voice.STATE_NAMES["partner restarts"]: self.restarts,
+                voice.STATE_NAMES["bare partner"]: self.bare_partner}
 
     @classmethod
     def _describe(cls, payload: bytes) -> Outgoing:
@@ -236,8 +238,7 @@ class Enveloped(Engine):
         header = parse(data)
         self._authenticate(header)
         if header.sender in self._retired:
-            raise RemoteProtocolError(f"from session {header.sender}, which the partner "
-                                      "left when it restarted")
+            raise RemoteProtocolError(voice.error("retired_session", session=header.sender))
         if header.to is not None and header.to != self.session:
             self._stale_for_us(header, now)
             return
@@ -269,12 +270,12 @@ class Enveloped(Engine):
     def _authenticate(self, header: Header) -> None:
         if self.secret is None:
             if header.mac is not None:
-                raise RemoteProtocolError("signed with a secret, but this side has none")
+                raise RemoteProtocolError(voice.error("signed_without_secret"))
             return
         if header.mac is None or header.number is None:
-            raise RemoteProtocolError("not signed, but this side requires the shared secret")
+            raise RemoteProtocolError(voice.error("unsigned"))
         if not hmac.compare_digest(header.mac, mac_of(self.secret, header.signed_part)):
-            raise RemoteProtocolError("the MAC does not match: forged, or another secret")
+            raise RemoteProtocolError(voice.error("bad_mac"))
         if header.sender == self.partner:
             self._replay.check(header.number)
 
@@ -286,8 +287,7 @@ class Enveloped(Engine):
             if header.number is not None:
                 self._replay.accept(header.number)
         self._emit(DatagramRejected(
-            at=now, reason=f"addressed to session {header.to}, not this one ({self.session}): "
-                           "the partner has not noticed that this side restarted",
+            at=now, reason=voice.error("stale_session", to=header.to, session=self.session),
             size=len(header.signed_part), preview=preview_of(header.inner or b"")))
         self._send(Outgoing(b"", "ack", None, f"session {self.session}"))
 
@@ -335,7 +335,7 @@ class Enveloped(Engine):
 def envelope_class(inner: type[Engine]) -> type[Enveloped]:
     """``Enveloped`` for one rung: same protocol name and settings, enveloped wire."""
     if not inner.enveloped:
-        raise ValueError(f"the {inner.protocol} rung keeps its own wire: it has no envelope")
+        raise ValueError(voice.error("no_envelope", protocol=inner.protocol))
     made = type(f"Enveloped{inner.__name__}", (Enveloped,),
                 {"inner_class": inner, "protocol": inner.protocol, "Settings": inner.Settings,
                  "__doc__": f"{inner.protocol} inside the session envelope."})

@@ -62,6 +62,7 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from labchat import voice
 from labchat.events import AckReceived, FastRetransmitted, TimerExpired
 from labchat.protocols.arq import Pending, WindowSettings
 from labchat.protocols.cumulative import CumulativeArqEngine
@@ -76,15 +77,13 @@ class GoBackNSettings(WindowSettings):
     """Go-Back-N's knobs; its window must be smaller than the sequence space."""
 
     fast_retransmit: bool = flag(
-        False, "resend the window on the third duplicate ACK, before the timer fires")
+        False, voice.SETTING_MEANINGS["fast_retransmit"])
 
     def _check_together(self) -> None:
         super()._check_together()
         if self.window >= 1 << self.seq_bits and not self.allow_unsafe_window:
-            raise SettingError(
-                f"Go-Back-N needs window < 2**seq_bits: window {self.window} with "
-                f"seq_bits={self.seq_bits} gives only {1 << self.seq_bits} numbers"
-            )
+            raise SettingError(voice.error("gbn_window", window=self.window,
+                                           seq_bits=self.seq_bits, numbers=1 << self.seq_bits))
 
 
 class GoBackNEngine(CumulativeArqEngine):

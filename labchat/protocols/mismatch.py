@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+from labchat import voice
 from labchat.errors import UnsupportedCommand
 from labchat.protocols.base import Engine
 
@@ -33,5 +34,6 @@ def can_force_mismatch(engine: Engine | type[Engine]) -> bool:
 def force_mismatch(engine: Engine, now: float) -> None:
     """Falsify ``engine``'s next count, or raise ``UnsupportedCommand`` for other rungs."""
     if not isinstance(engine, CountFalsifying):
-        raise UnsupportedCommand(f"the {engine.protocol!r} protocol has no count to falsify")
+        raise UnsupportedCommand(voice.label("no_count_to_falsify",
+                                              protocol=voice.shown(engine.protocol)))
     engine.force_mismatch(now)

@@ -66,6 +66,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from labchat import voice
 from labchat.errors import RemoteProtocolError
 from labchat.events import (
     AckReceived,
@@ -108,7 +109,7 @@ def encode(text: str, seq: int, count: int) -> bytes:
 def decode(data: bytes) -> RepairedDatagram:
     match = _DATAGRAM.fullmatch(decode_text(data))
     if match is None:
-        raise RemoteProtocolError("expected '<text> -<seq> -<count>' with plain numbers")
+        raise RemoteProtocolError(voice.error("repaired_shape"))
     return RepairedDatagram(match[1], int(match[2]), int(match[3]))
 
 
@@ -143,8 +144,7 @@ class RepairedEngine(Engine):
         datagram = decode(data)
         if datagram.count > self._sent:
             raise RemoteProtocolError(
-                f"count {datagram.count} is more than the {self._sent} messages sent"
-            )
+                voice.error("count_beyond_sent", count=datagram.count, sent=self._sent))
         # Only a datagram the peer sent fresh says something about its count
         # now: a duplicate (ours resent, or the network's) is old news.
         fresh = datagram.seq >= self._received

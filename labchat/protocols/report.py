@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from labchat import voice
 from labchat.errors import RemoteProtocolError
 from labchat.events import (
     MessageDelivered,
@@ -66,14 +67,14 @@ def decode(data: bytes) -> ReportDatagram:
     line = decode_text(data)
     head, dash, tail = line.rpartition("-")
     if not dash:
-        raise RemoteProtocolError("no ' -<count>' field at the end")
+        raise RemoteProtocolError(voice.error("report_no_count"))
     tail = tail.strip()
     # The report's client writes "<text> -<n>": drop exactly the one space it adds.
     text = head[:-1] if head.endswith(" ") else head
     if tail == RESEND_TAG:
         return ReportDatagram(text, None)
     if not (tail.isascii() and tail.isdigit()):
-        raise RemoteProtocolError(f"count field {tail[:20]!r} is neither a number nor 'resend'")
+        raise RemoteProtocolError(voice.error("report_bad_count", field=voice.shown(tail[:20])))
     return ReportDatagram(text, int(tail))
 
 

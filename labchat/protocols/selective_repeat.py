@@ -94,6 +94,7 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from labchat import voice
 from labchat.events import (
     AckReceived,
     DuplicateDiscarded,
@@ -120,16 +121,15 @@ PACE_FLOOR = 64
 class SelectiveRepeatSettings(WindowSettings):
     """Selective Repeat's knobs; its window is at most half the sequence space."""
 
-    acks: str = choice("individual", "what an ACK names: one message (the textbook's) "
-                       "or everything held (selective)", choices=("individual", "selective"))
+    acks: str = choice("individual", voice.SETTING_MEANINGS["acks"],
+                       choices=("individual", "selective"))
 
     def _check_together(self) -> None:
         super()._check_together()
         if 2 * self.window > 1 << self.seq_bits and not self.allow_unsafe_window:
-            raise SettingError(
-                f"Selective Repeat needs a window of at most half the sequence space: "
-                f"window {self.window} > {(1 << self.seq_bits) // 2} (seq_bits={self.seq_bits})"
-            )
+            raise SettingError(voice.error("sr_window", window=self.window,
+                                           half=(1 << self.seq_bits) // 2,
+                                           seq_bits=self.seq_bits))
 
 
 class SelectiveRepeatEngine(ArqEngine):

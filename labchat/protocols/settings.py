@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Self, get_type_hints
 
+from labchat import voice
+
 #: The report's receive buffer is ``sock.recv(1024)``: a datagram longer than
 #: that would be cut silently by the report's client, so labchat refuses it.
 REPORT_RECV_BUFFER = 1024
@@ -67,25 +69,29 @@ class SettingInfo:
     def expected(self) -> str:
         """``a whole number from 1 to 16``: the words an error and the help use."""
         if self.kind is str:
-            return f"one of {', '.join(self.choices)}"
+            return voice.error("one_of", choices=", ".join(self.choices))
         if self.kind is bool:
-            return "on or off"
-        what = "a whole number" if self.kind is int else "a number"
-        return f"{what} from {self.low:g} to {self.high:g}"
+            return voice.error("on_or_off")
+        return voice.error("whole_number_from" if self.kind is int else "number_from",
+                           low=f"{self.low:g}", high=f"{self.high:g}")
+
+    def refused(self, value: object) -> SettingError:
+        """The one-line refusal of ``value``, naming this setting and what it accepts."""
+        return SettingError(voice.error("setting_refused", name=self.name,
+                                        meaning=voice.setting_meaning(self.meaning),
+                                        expected=self.expected, value=value))
 
     def check(self, value: object) -> int | float | str:
         """``value`` as this setting's type, or a ``SettingError`` naming it."""
         if self.kind is str:
             if value not in self.choices:
-                raise SettingError(f"{self.name} ({self.meaning}) must be {self.expected}, "
-                                   f"got {value}")
+                raise self.refused(value)
             return str(value)
         number: int | float | None = None
         if self.kind is bool:
             if isinstance(value, bool):
                 return value
-            raise SettingError(f"{self.name} ({self.meaning}) must be {self.expected}, "
-                               f"got {value}")
+            raise self.refused(value)
         if isinstance(value, bool):
             pass  # a bool is an int to Python, never a count or a time
         elif isinstance(value, int):
@@ -93,8 +99,7 @@ class SettingInfo:
         elif isinstance(value, float) and self.kind is float and math.isfinite(value):
             number = value
         if number is None or not self.low <= number <= self.high:
-            raise SettingError(f"{self.name} ({self.meaning}) must be {self.expected}, "
-                               f"got {value}")
+            raise self.refused(value)
         return number
 
     def parse(self, text: str) -> int | float | str:
@@ -115,7 +120,7 @@ class EngineSettings:
     """The settings every rung has; a rung with more subclasses this."""
 
     max_datagram: int = setting(
-        REPORT_RECV_BUFFER, "largest datagram in bytes sent or accepted",
+        REPORT_RECV_BUFFER, voice.SETTING_MEANINGS["max_datagram"],
         low=1, high=MAX_UDP_PAYLOAD)
 
     def __post_init__(self) -> None:
@@ -143,7 +148,8 @@ class EngineSettings:
             if described.name == name:
                 return described
         known = ", ".join(described.name for described in cls.described())
-        raise SettingError(f"{owner} has no setting {name!r}; its settings: {known}")
+        raise SettingError(voice.error("no_setting", owner=owner, name=voice.shown(name),
+                                       known=known))
 
     @classmethod
     def from_values(cls, values: Mapping[str, object], owner: str) -> Self:

@@ -40,6 +40,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from labchat import voice
 from labchat.events import AckReceived, TimerExpired
 from labchat.protocols.arq import ArqSettings, Pending
 from labchat.protocols.cumulative import CumulativeArqEngine
@@ -50,7 +51,7 @@ from labchat.protocols.settings import setting
 class StopAndWaitSettings(ArqSettings):
     """rdt 3.0's knobs: one message in flight, and the alternating bit by default."""
 
-    seq_bits: int = setting(1, "bits of a sequence number on the wire, 1: alternating bit",
+    seq_bits: int = setting(1, voice.SETTING_MEANINGS["seq_bits_alternating"],
                             low=1, high=16)
 
 
@@ -111,7 +112,7 @@ class StopAndWaitEngine(CumulativeArqEngine):
         sending = self._sending
         return {
             "state": "ready" if sending is None
-            else f"waiting for ACK {self.space.wire(sending.seq)}",
+            else voice.waiting_for_ack(self.space.wire(sending.seq)),
             "send bit": self.space.wire(self._next_seq if sending is None else sending.seq),
             "expected bit": self.space.wire(self._receive_base),
             "rto": self._rto,

@@ -53,6 +53,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
+from labchat import voice
 from labchat.events import GaveUp, MessageDelivered, MessageRetransmitted, MessageSent, TimerExpired
 from labchat.protocols.arq import (
     CHECKSUM_ROOM,
@@ -84,7 +85,7 @@ class StudentSettings(WindowSettings):
     not: ``start_timer`` waits ``timeout`` unless told otherwise).
     """
 
-    seq_bits: int = setting(STUDENT_SEQ_BITS, "bits of a sequence number on the wire",
+    seq_bits: int = setting(STUDENT_SEQ_BITS, voice.SETTING_MEANINGS["seq_bits"],
                             low=1, high=MAX_SEQ_BITS)
 
 
@@ -160,19 +161,19 @@ class StudentEngine(Engine):
 
     def on_message(self, text: str) -> None:
         """The user wants ``text`` sent to the peer."""
-        raise NotImplementedError("on_message is not written yet")
+        raise NotImplementedError(voice.error("hook_not_written", hook="on_message"))
 
     def on_ack(self, ack: int) -> None:
         """An acknowledgement naming wire number ``ack`` arrived from the peer."""
-        raise NotImplementedError("on_ack is not written yet")
+        raise NotImplementedError(voice.error("hook_not_written", hook="on_ack"))
 
     def on_data(self, seq: int, text: str) -> None:
         """A message with wire number ``seq`` arrived from the peer."""
-        raise NotImplementedError("on_data is not written yet")
+        raise NotImplementedError(voice.error("hook_not_written", hook="on_data"))
 
     def on_timeout(self, timer: Hashable) -> None:
         """The timer named ``timer`` has fired (it is no longer running)."""
-        raise NotImplementedError("on_timeout is not written yet")
+        raise NotImplementedError(voice.error("hook_not_written", hook="on_timeout"))
 
     # -- the helpers a student calls -------------------------------------------------
 
@@ -217,7 +218,7 @@ class StudentEngine(Engine):
         """Start (or restart) the timer named ``timer``; ``seconds`` defaults to ``timeout``."""
         wait = self.timeout if seconds is None else float(seconds)
         if not wait > 0:
-            raise ValueError(f"a timer needs a positive number of seconds, got {seconds!r}")
+            raise ValueError(voice.error("timer_seconds", value=voice.shown(seconds)))
         self._timers[timer] = (self._now + wait, wait)
 
     def stop_timer(self, timer: Hashable = TIMER) -> None:

@@ -62,6 +62,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, get_args
 
+from labchat import voice
+
 Direction = Literal["A->B", "B->A"]
 Action = Literal["deliver", "drop", "duplicate"]
 #: ``(byte offset, bit mask)``: the one bit a corrupted copy has flipped.
@@ -90,15 +92,15 @@ class Impairment:
         for name in ("loss", "duplicate", "reorder", "corrupt"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
-                raise ValueError(f"{name} is a probability from 0 to 1, got {value!r}")
+                raise ValueError(voice.error("probability", name=name, value=voice.shown(value)))
         for name in ("delay", "jitter"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0.0):
-                raise ValueError(f"{name} is a time in seconds, 0 or more, got {value!r}")
+                raise ValueError(voice.error("seconds", name=name, value=voice.shown(value)))
         rate = self.rate
         if rate is not None and not (isinstance(rate, int | float) and not isinstance(rate, bool)
                                      and math.isfinite(rate) and rate > 0.0):
-            raise ValueError(f"rate is in bytes per second, more than 0, got {rate!r}")
+            raise ValueError(voice.error("rate", value=voice.shown(rate)))
 
 
 #: A link that does nothing to a datagram.
@@ -144,7 +146,7 @@ def corrupted(payload: bytes, flip: Flip | None) -> bytes:
 
 def check_direction(direction: str) -> Direction:
     if direction not in DIRECTIONS:
-        raise ValueError(f"direction must be 'A->B' or 'B->A', got {direction!r}")
+        raise ValueError(voice.error("direction", direction=voice.shown(direction)))
     return direction
 
 
@@ -195,7 +197,7 @@ class ImpairmentModel:
         """Change one direction's settings from now on (the lab's sliders)."""
         check_direction(direction)
         if not isinstance(impairment, Impairment):
-            raise TypeError(f"expected an Impairment, got {impairment!r}")
+            raise TypeError(voice.error("not_an_impairment", value=voice.shown(impairment)))
         self._impairments[direction] = impairment
         self._perfect = self._all_perfect()
 
@@ -211,7 +213,7 @@ class ImpairmentModel:
         """Drop datagram number ``number`` (counted from 1) sent ``direction``."""
         check_direction(direction)
         if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-            raise ValueError(f"datagram numbers count from 1, got {number!r}")
+            raise ValueError(voice.error("count_from_one", value=voice.shown(number)))
         self._drop_numbers[direction].add(number)
 
     def outage(self, start: float, end: float, direction: Direction | None = None) -> None:
@@ -219,7 +221,7 @@ class ImpairmentModel:
         if direction is not None:
             check_direction(direction)
         if not (math.isfinite(start) and math.isfinite(end) and start <= end):
-            raise ValueError(f"an outage needs start <= end, got [{start!r}, {end!r})")
+            raise ValueError(voice.error("outage", start=voice.shown(start), end=voice.shown(end)))
         self._outages.append((start, end, direction))
 
     def count(self, direction: Direction) -> int:

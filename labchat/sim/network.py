@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Literal
 
+from labchat import voice
 from labchat.events import DatagramReceived, DatagramSent, Event
 from labchat.protocols.base import Engine, Outgoing
 from labchat.protocols.mismatch import force_mismatch
@@ -220,7 +221,7 @@ class VirtualNetwork(_Network):
         """``side``'s user will send ``text`` at virtual time ``at`` (a send pattern)."""
         check_side(side)
         if at < self.now:
-            raise ValueError(f"cannot schedule a send at {at}, the clock is already at {self.now}")
+            raise ValueError(voice.error("schedule_past", at=at, now=self.now))
         self._push(at, "send", side, text, -1)
 
     def schedule_sends(self, sends: Iterable[tuple[float, Side, str]]) -> None:
@@ -243,8 +244,8 @@ class VirtualNetwork(_Network):
         at, side, text = item
         check_side(side)
         if at < earliest:
-            raise ValueError(f"a send pattern must be in time order: {text!r} at {at} "
-                             f"comes after {earliest}")
+            raise ValueError(voice.error("pattern_order", text=voice.shown(text), at=at,
+                                         earliest=earliest))
         heapq.heappush(self._queue, (at, self._stream_order, "stream", side, text, index))
         self._stream_order += 1
 
@@ -275,8 +276,8 @@ class VirtualNetwork(_Network):
         else:
             when = self._next_time()
             if when is not None and (until is None or when <= until):
-                raise NetworkBusy(f"the network was still busy after {max_steps} steps "
-                                  f"(virtual time {self.now:.3f} s)")
+                raise NetworkBusy(voice.error("network_busy", steps=max_steps,
+                                              now=f"{self.now:.3f}"))
         if until is not None and until > self.now:
             self.now = until
 
@@ -354,7 +355,7 @@ class ManualNetwork(_Network):
         size/rate to leave its sender, queued behind the one before it in the
         same direction; a delivery then arrives ``transit`` after it has left."""
         if not transit >= 0.0:
-            raise ValueError(f"transit is a time in seconds, 0 or more, got {transit!r}")
+            raise ValueError(voice.error("seconds", name="transit", value=voice.shown(transit)))
         super().__init__(a, b, start=start, record=True, listener=listener)
         self.transit = transit
         # The link's rate and queue live in the impairment model, as on the
@@ -404,7 +405,7 @@ class ManualNetwork(_Network):
         if not (isinstance(offset, int) and 0 <= offset < size
                 and isinstance(mask, int) and 0 < mask < 256):
             self._in_flight[record_id] = (side, datagram)
-            raise ValueError(f"a flip is (byte 0..{size - 1}, bit mask 1..255), got {flip!r}")
+            raise ValueError(voice.error("flip_range", last=size - 1, value=voice.shown(flip)))
         self._settle(record_id, cause="manual",
                      received=corrupted(datagram.payload, (offset, mask)))
         self._arrive(side, record_id)
@@ -412,7 +413,7 @@ class ManualNetwork(_Network):
     def advance(self, seconds: float) -> None:
         """Let ``seconds`` pass, firing every timer that comes due on the way."""
         if not seconds >= 0.0:
-            raise ValueError(f"time only moves forward, got {seconds!r} seconds")
+            raise ValueError(voice.error("time_backwards", value=voice.shown(seconds)))
         end = self.now + seconds
         self._pass_time(end, including_end=True)
 
@@ -440,7 +441,7 @@ class ManualNetwork(_Network):
         try:
             return self._in_flight.pop(record_id)
         except KeyError:
-            raise ValueError(f"datagram {record_id} is not in flight") from None
+            raise ValueError(voice.error("not_in_flight", number=record_id)) from None
 
     def _arrive(self, side: Side, record_id: int) -> None:
         # The one timing rule: an arrival at a deadline's instant is in time.

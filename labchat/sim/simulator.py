@@ -48,6 +48,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from labchat import voice
 from labchat.events import Event, GaveUp, MessageDelivered, ResendReceived
 from labchat.pcap import save_wire
 from labchat.protocols import ProtocolLike, create_engine, protocol_name
@@ -181,11 +182,11 @@ def run_simulation(
 ) -> Simulation:
     """``simulate``, keeping every datagram's record (for a capture) unless ``record=False``."""
     if isinstance(messages, bool) or not isinstance(messages, int) or messages < 0:
-        raise ValueError(f"messages is a count, 0 or more, got {messages!r}")
+        raise ValueError(voice.error("message_count", value=voice.shown(messages)))
     if not interval >= 0.0:
-        raise ValueError(f"interval is a time in seconds, 0 or more, got {interval!r}")
+        raise ValueError(voice.error("seconds", name="interval", value=voice.shown(interval)))
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        raise ValueError(f"size is a number of bytes, 0 or more, got {size!r}")
+        raise ValueError(voice.error("byte_count", value=voice.shown(size)))
     impairment = Impairment(loss=loss, duplicate=duplicate, reorder=reorder, corrupt=corrupt,
                             delay=delay, jitter=jitter, rate=rate)
     engine_settings = dict(settings or {})

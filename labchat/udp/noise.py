@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from labchat import voice
 from labchat.events import FloodSummarised
 
 #: Shown one by one at the start of each burst from one host.
@@ -84,8 +85,7 @@ class NoiseLimiter:
         if len(burst.ports) == 1:
             source = f"{host}:{next(iter(burst.ports))}"
         else:
-            many = "more than " if len(burst.ports) >= PORTS else ""
-            source = f"{host} ({many}{len(burst.ports)} ports)"
+            source = voice.flood_source(host, len(burst.ports), len(burst.ports) >= PORTS)
         summary = FloodSummarised(at=now, source=source, what=what, datagrams=burst.hidden,
                                   seconds=round(burst.last_at - burst.hidden_since, 3))
         burst.hidden = 0

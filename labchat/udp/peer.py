@@ -60,6 +60,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypeAlias
 
+from labchat import voice
 from labchat.events import (
     DatagramReceived,
     DatagramRejected,
@@ -97,7 +98,7 @@ def parse_address(text: str) -> Address:
     """``"127.0.0.1:5000"`` -> ``("127.0.0.1", 5000)``, with a clear error."""
     host, colon, port = text.rpartition(":")
     if not colon or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(f"expected HOST:PORT with a port from 0 to 65535, got {text!r}")
+        raise ValueError(voice.error("address", text=voice.shown(text)))
     return host, int(port)
 
 
@@ -267,10 +268,11 @@ class UdpPeer(Worker[Event]):
             with self._lock:
                 now = self._clock()
                 last: int | None = None  # the record of the batch's last arrival
+                received = voice.packet_comment("received_by", name=self.name)
                 for data, source in batch:
                     try:  # what _guard does, without a context manager per datagram
-                        self.captured.append(Packet(now, source, self.address, data,
-                                                    f"received by {self.name}", outbound=False))
+                        self.captured.append(Packet(now, source, self.address, data, received,
+                                                    outbound=False))
                         last = self._arrived(data, source, now)
                     except Exception as error:
                         self._failed(error, now)
@@ -366,7 +368,7 @@ class UdpPeer(Worker[Event]):
 
     def _check_usable(self) -> None:
         if self._closed:
-            raise RuntimeError(f"peer {self.name} is closed")
+            raise RuntimeError(voice.error("peer_closed", name=self.name))
 
     def _flush(self, cause: int | None = None, events: list[Event] | None = None) -> None:
         """Publish the engine's events (or ``events``, taken from it already) and send
@@ -376,7 +378,7 @@ class UdpPeer(Worker[Event]):
         for datagram in self.engine.pop_datagrams():
             now = self._clock()
             if self.peer_address is None:
-                self._publish(TransportFailed(at=now, reason="no peer address to send to"))
+                self._publish(TransportFailed(at=now, reason=voice.error("no_peer_address")))
                 continue
             record = self._next_id()
             if self._wire_log is not None:
@@ -389,8 +391,10 @@ class UdpPeer(Worker[Event]):
             except OSError as error:
                 self._publish(TransportFailed(at=now, reason=f"sendto failed: {error}"))
                 continue
+            comment = voice.packet_comment("sent_by", name=self.name,
+                                           kind=voice.kind_name(datagram.kind))
             self.captured.append(Packet(now, self.address, self.peer_address, datagram.payload,
-                                        f"sent by {self.name}: {datagram.kind}", outbound=True))
+                                        comment, outbound=True))
             self._publish(DatagramSent(at=now, kind=datagram.kind, seq=datagram.seq,
                                        label=datagram.label, size=len(datagram.payload),
                                        record=record, cause=cause))

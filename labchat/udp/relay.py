@@ -54,6 +54,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 
+from labchat import voice
 from labchat.events import preview_of
 from labchat.protocols.base import Outgoing
 from labchat.sim.channel import Decision, Direction, Impairment, ImpairmentModel, corrupted
@@ -229,10 +230,10 @@ class UdpRelay(Worker[WireRecord]):
                 self._send_due()
                 with self._lock:
                     for summary in self._noise.due(self._clock()):
-                        self._error(f"ignored {summary.datagrams:,} more datagrams from "
-                                    f"{summary.source} in {summary.seconds:g} s")
+                        self._error(voice.relay_ignored(summary.datagrams, summary.source,
+                                                       summary.seconds))
             except Exception as error:  # a labchat bug (or a broken describe): keep relaying
-                self._error(f"relay error: {error!r}")
+                self._error(voice.error("relay_error", error=repr(error)))
 
     def _receive(self, side: Side) -> None:
         # Drain what is waiting, but a bounded amount, so due copies still go out.
@@ -242,7 +243,7 @@ class UdpRelay(Worker[WireRecord]):
             except BlockingIOError:
                 return
             except OSError as error:
-                self._error(f"receive on the {side} side failed: {error}")
+                self._error(voice.error("receive_failed", side=side, error=error))
                 return
             sender = (source[0], source[1])
             if self._from_peer(side, sender):
@@ -260,8 +261,8 @@ class UdpRelay(Worker[WireRecord]):
         with self._lock:
             self.strangers += 1
             if self._noise.admit(source, "stranger", self._clock()):
-                self._error(f"ignored a datagram from {format_address(source)} on the {side} "
-                            "side: not that side's peer")
+                self._error(voice.error("not_that_peer", source=format_address(source),
+                                        side=side))
 
     def _sender_record(self, side: Side, payload: bytes, source: Address,
                        now: float) -> tuple[WireRecord, list[WireRecord]]:
@@ -273,8 +274,7 @@ class UdpRelay(Worker[WireRecord]):
                     for sent in claim.lost]
             if claim.record is not None:
                 return _record(side, claim.record, now), lost
-            self._error(f"a datagram from {format_address(source)} matches no record "
-                        "its sender wrote: labelled from its bytes")
+            self._error(voice.error("no_record", source=format_address(source)))
         try:
             meaning = self._describe(payload)
         except Exception as error:  # labels are for display: never lose the datagram over one
@@ -327,7 +327,9 @@ class UdpRelay(Worker[WireRecord]):
                 try:
                     sock.sendto(out, destination)
                 except OSError as error:
-                    self._error(f"send to {format_address(destination)} failed: {error}")
+                    self._error(voice.error("send_to_failed",
+                                            destination=format_address(destination),
+                                            error=error))
                     self._update(record_id, fate="dropped", cause=f"send failed: {error}")
                     continue
                 self._update(record_id, fate="delivered", arrived_at=self._clock())

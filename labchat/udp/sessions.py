@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+from labchat import voice
 from labchat.protocols.envelope import SESSION_BITS
 
 #: A shorter secret is guessable; 16 bytes is HMAC-SHA256's truncated tag length.
@@ -31,8 +32,8 @@ def read_secret(path: str | Path) -> bytes:
     try:
         secret = Path(path).read_bytes()
     except OSError as error:
-        raise ValueError(f"cannot read the secret file {path}: {error.strerror or error}") \
-            from None
+        raise ValueError(voice.error("secret_unreadable", path=path,
+                                     error=error.strerror or error)) from None
     return check_secret(secret.removesuffix(b"\n").removesuffix(b"\r"), path)
 
 
@@ -41,6 +42,9 @@ def check_secret(secret: bytes | str, path: str | Path | None = None) -> bytes:
     if it has fewer than ``MIN_SECRET_BYTES`` bytes (``path``: the file it came from)."""
     raw = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
     if len(raw) < MIN_SECRET_BYTES:
-        where = "" if path is None else f" in {path}"
-        raise ValueError(f"the secret{where} has {len(raw)} bytes; use at least {MIN_SECRET_BYTES}")
+        if path is None:
+            raise ValueError(voice.error("secret_too_short", size=len(raw),
+                                         minimum=MIN_SECRET_BYTES))
+        raise ValueError(voice.error("secret_short", path=path, size=len(raw),
+                                     minimum=MIN_SECRET_BYTES))
     return raw

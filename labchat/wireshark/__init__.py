@@ -14,6 +14,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from labchat import voice
+
 #: The dissector, as shipped inside the package.
 DISSECTOR = Path(__file__).with_name("labchat.lua")
 
@@ -61,7 +63,7 @@ def tshark_text(capture: str | Path, display_filter: str = "", *, detail: bool =
     """
     program = shutil.which("tshark")
     if program is None:
-        raise RuntimeError("tshark is not installed: run 'sudo apt-get install tshark'")
+        raise RuntimeError(voice.error("no_tshark"))
     command = [program, "-X", f"lua_script:{DISSECTOR}", "-r", str(capture)]
     if display_filter:
         command += ["-Y", display_filter]
@@ -75,5 +77,6 @@ def tshark_text(capture: str | Path, display_filter: str = "", *, detail: bool =
     problems = [line.strip() for line in result.stderr.splitlines()
                 if line.strip() and line.strip() != _ROOT_WARNING]
     if result.returncode != 0 or problems:
-        raise RuntimeError(f"tshark failed (status {result.returncode}): {' '.join(problems)}")
+        raise RuntimeError(voice.error("tshark_failed", status=result.returncode,
+                                       problems=" ".join(problems)))
     return result.stdout

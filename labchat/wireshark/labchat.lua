@@ -109,9 +109,12 @@ local function utf8_error(s)
     return nil
 end
 
+-- A field from the wire named in a reason, as labchat.voice.quoted shows it:
+-- in curly quotes around FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE
+-- (UTF-8 bytes: Lua 5.2 has no \u{} escape).
 local function quoted(s)
     s = s:sub(1, 20)
-    return "'" .. s .. "'"
+    return "\xE2\x80\x9C\xE2\x81\xA8" .. s .. "\xE2\x81\xA9\xE2\x80\x9D"
 end
 
 -- A decimal string as a UInt64 (a count may not fit a Lua number exactly).

@@ -86,7 +86,7 @@ def test_an_unknown_command_is_one_line_and_nothing_is_sent(
     a, b = pair
     a.type("/nonsense here", "after")
     assert a.wait_line("unknown command", stream="stderr") == [
-        "unknown command /nonsense; type //nonsense here to send it as text"
+        "unknown command \u2068/nonsense\u2069; type \u2068//nonsense here\u2069 to send it as text"
     ]
     assert b.texts("delivered", 1) == ["after"]
     assert [event["text"] for event in a.wait_events("sent")] == ["after"]
@@ -129,7 +129,7 @@ def test_ctrl_c_exits_130_and_frees_the_port(pair: tuple[LabchatChat, LabchatCha
          "bad --setting for stop-and-wait: seq_bits (bits of a sequence number on the wire, "
          "1: alternating bit) must be a whole number from 1 to 16, got 0"),
         (["--peer", "127.0.0.1:9", "--setting", "window=4"],
-         "bad --setting for report: report has no setting 'window'"),
+         "bad --setting for report: report has no setting “\u2068window\u2069”"),
     ],
 )
 def test_a_bad_flag_is_one_line_and_status_2(arguments: list[str], message: str) -> None:
@@ -212,7 +212,7 @@ def test_human_mode_shows_messages_resends_and_rejects() -> None:
         stranger.sendto(b"x -lots", ("127.0.0.1", port_a))
         source = f"127.0.0.1:{stranger.getsockname()[1]}"
         [rejected] = a.wait_line("^rejected")
-        assert rejected == (f"rejected datagram from {source} (count field 'lots' is "
+        assert rejected == (f"rejected datagram from {source} (count field “\u2068lots\u2069” is "
                             f"neither a number nor 'resend'): {u('x -lots')}")
         assert a.stdout.lines[:2] == [f"{u('B')}: {u('one')}", f"{u('B')}: {u('two')}"]
         a.end_input()

@@ -27,11 +27,12 @@ BAD = [
                                      "got 17"),
     ("go-back-n", "window=16", "Go-Back-N needs window < 2**seq_bits: window 16 with "
                                "seq_bits=4 gives only 16 numbers"),
-    ("go-back-n", "windw=8", "go-back-n has no setting 'windw'; its settings: max_datagram, "
-                             "timeout, max_timeout, max_retries, seq_bits, checksum, "
-                             "adaptive_timeout, "
+    ("go-back-n", "windw=8", "go-back-n has no setting “\u2068windw\u2069”; its settings: "
+                             "max_datagram, timeout, max_timeout, max_retries, seq_bits, "
+                             "checksum, adaptive_timeout, "
                              "min_timeout, window, allow_unsafe_window, fast_retransmit"),
-    ("report", "window=4", "report has no setting 'window'; its settings: max_datagram"),
+    ("report", "window=4",
+     "report has no setting “\u2068window\u2069”; its settings: max_datagram"),
 ]
 
 

@@ -122,4 +122,5 @@ def test_a_bad_timeout_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> N
     with pytest.raises(SystemExit) as exit_info:
         main(["grade", ".", "--timeout", "0"])
     assert exit_info.value.code == 2
-    assert "argument --timeout: expected a number above 0, got '0'" in capsys.readouterr().err
+    assert ("argument --timeout: expected a number above 0, got “\u20680\u2069”"
+            in capsys.readouterr().err)

@@ -34,7 +34,7 @@ def write(tmp_path: Path, source: str) -> Path:
 
 @pytest.mark.parametrize(("source", "suffix", "message"), [
     (None, ":Mine", "no such file: "),
-    ("x = 1\n", ":Mine", "has no class 'Mine'"),
+    ("x = 1\n", ":Mine", "has no class “\u2068Mine\u2069”"),
     ("class Mine:\n    pass\n", ":Mine", "mine.py:Mine is not a protocol engine"),
     ("def broken(:\n", ":Mine", "mine.py, line 1: syntax error"),
     ("raise RuntimeError('oops')\n", ":Mine", "failed while loading: RuntimeError: oops"),

@@ -11,6 +11,7 @@ from typing import cast
 
 import pytest
 
+from labchat import voice
 from labchat.events import TimerExpired
 from labchat.notebook.chart import render_svg
 from labchat.notebook.lab_model import LabModel, Line
@@ -64,6 +65,19 @@ def test_dropping_the_next_datagram_shows_in_the_summary_and_the_report_resends(
     assert summary[0] == "protocol report, seed 0"
     assert f"  [resent] {said('A', 'two', resent=True)}" in summary
     assert "wire A->B: 4 datagrams (2 data, 2 resend), 1 lost, 0 duplicated" in summary
+
+
+def test_the_summary_tags_each_line_in_the_language_spoken(model: LabModel) -> None:
+    model.send("A", "سلام")
+    assert model.wait_until_quiet()
+    voice.set_language("fa")
+    try:
+        summary = model.summary().splitlines()
+    finally:
+        voice.set_language("en")
+    assert f"  [فرستاده] {said('A', 'سلام')}" in summary
+    assert f"  [رسیده] {said('A', 'سلام')}" in summary
+    assert not [line for line in summary if "[sent]" in line or "[new]" in line]
 
 
 def test_a_refused_message_is_an_error_line_not_an_exception(model: LabModel) -> None:

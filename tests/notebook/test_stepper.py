@@ -117,7 +117,7 @@ def test_a_click_that_cannot_work_shows_an_error_and_changes_nothing() -> None:
 
 @pytest.mark.parametrize(("line", "message"), [
     ("deliver 7", f"step 2 ({u('deliver 7')}): datagram 7 is not in flight (in flight: 0)"),
-    ("send C hi", f"step 2 ({u('send C hi')}): side must be 'A' or 'B', got 'C'"),
+    ("send C hi", f"step 2 ({u('send C hi')}): side must be 'A' or 'B', got “\u2068C\u2069”"),
     ("fly away", f"step 2 ({u('fly away')}): expected 'send A|B <text>'"),
     ("drop one", f"step 2 ({u('drop one')}): “{u('one')}” is not a datagram id"),
 ])

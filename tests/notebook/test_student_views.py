@@ -61,5 +61,5 @@ def test_the_step_through_runs_a_students_class_against_the_reference() -> None:
 
 
 def test_a_lab_refuses_an_unknown_protocol_in_one_line() -> None:
-    with pytest.raises(ValueError, match="unknown protocol 'carrier-pigeon'"):
+    with pytest.raises(ValueError, match="unknown protocol “\u2068carrier-pigeon\u2069”"):
         ChatLab("carrier-pigeon")

@@ -61,7 +61,7 @@ def test_an_unknown_setting_lists_the_real_ones() -> None:
     with pytest.raises(SettingError) as refused:
         create_engine("selective-repeat", windw=8)
     assert str(refused.value) == (
-        "selective-repeat has no setting 'windw'; its settings: max_datagram, timeout, "
+        "selective-repeat has no setting “\u2068windw\u2069”; its settings: max_datagram, timeout, "
         "max_timeout, max_retries, seq_bits, checksum, adaptive_timeout, min_timeout, window, "
         "allow_unsafe_window, acks"
     )

@@ -111,7 +111,7 @@ def test_settings_are_checked_like_the_rungs_and_a_class_default_applies() -> No
     assert Recorder(seq_bits=4).seq_bits == 4
     with pytest.raises(SettingError, match="seq_bits"):
         Recorder(seq_bits=0)
-    with pytest.raises(SettingError, match="Recorder has no setting 'colour'"):
+    with pytest.raises(SettingError, match="Recorder has no setting “\u2068colour\u2069”"):
         create_engine(Recorder, colour=1)
 
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from labchat import voice
 from labchat.commands.cli import main
 from labchat.commands.simulate import rounded
 from labchat.protocols import PROTOCOLS
@@ -147,6 +148,18 @@ def test_the_command_prints_a_readable_table(capsys: pytest.CaptureFixture[str])
     assert rows["goodput"] == "100"
 
 
+def test_the_table_speaks_persian_under_lang_fa(capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        assert main(["--lang", "fa", "simulate", "--messages", "10", "--delay", "100"]) == 0
+    finally:
+        voice.set_language("en")
+    rows = dict(re.split(r"\s{2,}", line) for line in capsys.readouterr().out.splitlines())
+    assert rows["دیتاگرام‌های داده"] == "10"
+    assert rows["ثانیه‌های مجازی"] == "0.1"  # one way at 100 ms
+    assert rows["بریده‌شده"] == "خیر"  # not Python's False
+    assert not [name for name in rows if re.search("[A-Za-z]", name)]
+
+
 def test_the_command_refuses_bad_settings_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", "--setting", "window=4"]) == 2
     assert main(["simulate", "--setting", "nonsense"]) == 2
@@ -154,7 +167,7 @@ def test_the_command_refuses_bad_settings_in_one_line(capsys: pytest.CaptureFixt
     assert main(["simulate", "--corrupt", "1.5"]) == 2
     errors = capsys.readouterr().err.splitlines()
     assert len(errors) == 4
-    assert "report has no setting 'window'; its settings: max_datagram" in errors[0]
+    assert "report has no setting “\u2068window\u2069”; its settings: max_datagram" in errors[0]
     assert "NAME=VALUE" in errors[1]
     assert "loss is a probability" in errors[2]
     assert "corrupt is a probability from 0 to 1, got 1.5" in errors[3]
