@@ -350,6 +350,14 @@ class ChatLab:
 
     # -- widgets -----------------------------------------------------------------------
 
+    @staticmethod
+    def _impairment_slider(name: str, style: dict[str, str]) -> widgets.FloatSlider:
+        """A 0..1 slider for one impairment, labelled by the voice, found by its CSS class."""
+        slider = widgets.FloatSlider(0.0, min=0.0, max=1.0, step=0.05,
+                                     description=voice.label(name), style=style)
+        slider.add_class(f"labchat-{name}")
+        return slider
+
     def _build_widgets(self, protocol: str, seed: int) -> None:
         self.panels: dict[Side, PeerPanel] = {
             side: PeerPanel(side, name, functools.partial(self._send_typed, side))
@@ -377,26 +385,11 @@ class ChatLab:
         ]
         self.mismatch_buttons = buttons[2:]
         style = {"description_width": "70px"}
-        self.loss = widgets.FloatSlider(0.0, min=0.0, max=1.0, step=0.05,
-                                        description=voice.label("loss"), style=style)
-        self.loss.add_class("labchat-loss")
-        self.duplicate = widgets.FloatSlider(0.0, min=0.0, max=1.0, step=0.05,
-                                             description=voice.label("duplicate"), style=style)
-        self.duplicate.add_class("labchat-duplicate")
-        self.delay = widgets.FloatSlider(0.0, min=0.0, max=1.0, step=0.05,
-                                         description=voice.label("delay"), style=style)
-        self.delay.add_class("labchat-delay")
         # Reordering holds a copy back to be overtaken (labchat.sim.channel);
         # jitter alone reorders datagrams sent closer together than it.
-        self.reorder = widgets.FloatSlider(0.0, min=0.0, max=1.0, step=0.05,
-                                           description=voice.label("reorder"), style=style)
-        self.reorder.add_class("labchat-reorder")
-        self.jitter = widgets.FloatSlider(0.0, min=0.0, max=1.0, step=0.05,
-                                          description=voice.label("jitter"), style=style)
-        self.jitter.add_class("labchat-jitter")
-        self.corrupt = widgets.FloatSlider(0.0, min=0.0, max=1.0, step=0.05,
-                                           description=voice.label("corrupt"), style=style)
-        self.corrupt.add_class("labchat-corrupt")
+        (self.loss, self.duplicate, self.delay, self.reorder, self.jitter,
+         self.corrupt) = (self._impairment_slider(name, style) for name in (
+             "loss", "duplicate", "delay", "reorder", "jitter", "corrupt"))
         self.seed_box = widgets.IntText(seed, description=voice.label("seed"), style=style,
                                         layout=widgets.Layout(width="160px"))
         self.seed_box.add_class("labchat-seed")

@@ -36,6 +36,8 @@ from labchat.sim.experiments import (
 from labchat.trace import Side
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from labchat.sim.simulator import Stats
 
 
@@ -138,13 +140,21 @@ def plot_overhead(stats: Sequence[Stats], *, window: int = GO_BACK_N_WINDOW) -> 
         if lines:
             axes.plot([x for x, _ in lines], [y for _, y in lines], "--", color=colour,
                       label=voice.label("expected", protocol=protocol))
-    axes.set_xlabel(voice.label("loss_axis"))
-    axes.set_ylabel(voice.label("overhead_axis"))
-    axes.set_title(voice.label("overhead_title"))
-    axes.grid(True, alpha=0.3)
-    axes.legend(fontsize="small")
+    _label(axes, "loss_axis", "overhead_axis", "overhead_title")
     return figure
 
+
+
+def _label(axes: Axes, x: str, y: str, title: str, *, log_scale: bool = False) -> None:
+    """Name a plot's axes and title through the voice, with the grid and legend every plot has.
+
+    ``log_scale``: grid lines at the minor ticks too, which a log axis needs to be read.
+    """
+    axes.set_xlabel(voice.label(x))
+    axes.set_ylabel(voice.label(y))
+    axes.set_title(voice.label(title))
+    axes.grid(True, which="both" if log_scale else "major", alpha=0.3)
+    axes.legend(fontsize="small")
 
 def _offsets(protocols: Sequence[str], step: float) -> dict[str, float]:
     """A small sideways shift per protocol, so that points at the same x do not hide."""
@@ -182,11 +192,7 @@ def plot_overhead_spread(runs: Sequence[Stats], *, window: int = GO_BACK_N_WINDO
         lines = [(x, y) for x, y in formula if y is not None]
         axes.plot([x for x, _ in lines], [y for _, y in lines], "--", color=colour,
                   label=voice.label("expected", protocol=protocol))
-    axes.set_xlabel(voice.label("loss_axis"))
-    axes.set_ylabel(voice.label("overhead_axis"))
-    axes.set_title(voice.label("overhead_spread_title"))
-    axes.grid(True, alpha=0.3)
-    axes.legend(fontsize="small")
+    _label(axes, "loss_axis", "overhead_axis", "overhead_spread_title")
     return figure
 
 
@@ -209,11 +215,7 @@ def plot_goodput_spread(runs: Sequence[Stats]) -> Figure:
                       fmt="-" + _MARKERS[index % len(_MARKERS)], color=f"C{index}", capsize=3,
                       label=protocol)
     axes.set_yscale("log")
-    axes.set_xlabel(voice.label("loss_axis"))
-    axes.set_ylabel(voice.label("goodput_axis"))
-    axes.set_title(voice.label("goodput_spread_title"))
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize="small")
+    _label(axes, "loss_axis", "goodput_axis", "goodput_spread_title", log_scale=True)
     return figure
 
 
@@ -231,11 +233,7 @@ def plot_recovery(timeout_only: Sequence[float], fast: Sequence[float]) -> Figur
     for index, (key, times) in enumerate(runs):
         axes.plot(range(1, len(times) + 1), times, "-" + _MARKERS[index], color=f"C{index}",
                   label=voice.label(key))
-    axes.set_xlabel(voice.label("message_axis"))
-    axes.set_ylabel(voice.label("delivered_at_axis"))
-    axes.set_title(voice.label("recovery_title"))
-    axes.grid(True, alpha=0.3)
-    axes.legend(fontsize="small")
+    _label(axes, "message_axis", "delivered_at_axis", "recovery_title")
     return figure
 
 
@@ -275,11 +273,7 @@ def plot_utilization(runs: Sequence[LinkRun], *, transmit: float) -> Figure:
     axes.set_xscale("log", base=2)
     axes.set_xticks(sorted(shown), [str(w) for w in sorted(shown)])
     axes.set_ylim(0.0, 1.05)
-    axes.set_xlabel(voice.label("window_axis"))
-    axes.set_ylabel(voice.label("utilization_axis"))
-    axes.set_title(voice.label("utilization_title"))
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize="small")
+    _label(axes, "window_axis", "utilization_axis", "utilization_title", log_scale=True)
     return figure
 
 
@@ -327,11 +321,7 @@ def plot_goodput(stats: Sequence[Stats]) -> Figure:
         points = [(row.loss, row.goodput) for row in rows if row.goodput is not None]
         axes.plot([x for x, _ in points], [y for _, y in points],
                   marker=_MARKERS[index % len(_MARKERS)], color=f"C{index}", label=protocol)
-    axes.set_xlabel(voice.label("loss_axis"))
-    axes.set_ylabel(voice.label("goodput_axis"))
-    axes.set_title(voice.label("goodput_title"))
-    axes.grid(True, alpha=0.3)
-    axes.legend(fontsize="small")
+    _label(axes, "loss_axis", "goodput_axis", "goodput_title")
     return figure
 
 
