@@ -51,7 +51,7 @@ from labchat.notebook.lab_model import (
     LocalSession,
     line_for,
 )
-from labchat.notebook.ui import close_tree, dressed, on_enter
+from labchat.notebook.ui import close_tree, display_bundle, dressed, on_enter
 from labchat.pcap import save_wire
 from labchat.protocols import ProtocolLike, resolve_protocol
 from labchat.sim.channel import Direction, Impairment
@@ -344,9 +344,7 @@ class ChatLab:
         return f"ChatLab(protocol={self.protocol!r}, names={self.names!r}) {state}"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle: dict[str, Any] = dict(self.widget._repr_mimebundle_(**kwargs) or {})
-        bundle["text/plain"] = repr(self)
-        return bundle
+        return display_bundle(self.widget, repr(self), **kwargs)
 
     # -- widgets -----------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ import ipywidgets as widgets
 
 from labchat import voice
 from labchat.notebook.chart import render_svg
-from labchat.notebook.ui import close_tree, closed_on_rerun
+from labchat.notebook.ui import close_tree, closed_on_rerun, display_bundle
 from labchat.sim.figures import FigureWalk, Verdict
 from labchat.sim.stepping import StepError
 from labchat.trace import SIDES
@@ -87,12 +87,8 @@ class Predictor:
         self._closed = True
         close_tree(self._root)
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        # The widget's own text/plain dumps every child; a short line is what nbval compares.
-        bundle = self._root._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, dict):
-            bundle["text/plain"] = repr(self)
-        return bundle
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        return display_bundle(self._root, repr(self), **kwargs)
 
     def __repr__(self) -> str:
         right, made = self.walk.score()

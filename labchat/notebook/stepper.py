@@ -25,7 +25,7 @@ import ipywidgets as widgets
 from labchat import voice
 from labchat.errors import LabchatError
 from labchat.notebook.chart import render_svg, save_svg
-from labchat.notebook.ui import close_tree, closed_on_rerun, dressed, on_enter
+from labchat.notebook.ui import close_tree, closed_on_rerun, display_bundle, dressed, on_enter
 from labchat.protocols import ProtocolLike
 from labchat.protocols.base import Engine
 from labchat.sim.network import ManualNetwork
@@ -159,14 +159,8 @@ class Stepper:
         self._unlisten()
         close_tree(self._root)
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        # Displaying the stepper displays its widget. The widget's own text/plain
-        # repr dumps every child (chart included); a short line reads better and
-        # is what nbval compares.
-        bundle = self._root._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, dict):
-            bundle["text/plain"] = repr(self)
-        return bundle
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        return display_bundle(self._root, repr(self), **kwargs)
 
     def __repr__(self) -> str:
         return (f"<Stepper {self.protocol}: {len(self.steps)} steps, t={self.model.now:.3f}, "

@@ -16,6 +16,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import ipywidgets as widgets
 
@@ -48,6 +49,17 @@ def close_tree(widget: widgets.Widget) -> None:
         if isinstance(model, widgets.Widget):
             model.close()
     widget.close()
+
+
+def display_bundle(widget: widgets.Widget, text: str, **kwargs: Any) -> dict[str, Any]:
+    """What displaying a view shows: ``widget``, with ``text`` as its plain-text form.
+
+    A widget's own text/plain dumps every child (a chart included); one short
+    line reads better where no widget can draw, and is what nbval compares.
+    """
+    bundle: dict[str, Any] = dict(widget._repr_mimebundle_(**kwargs) or {})
+    bundle["text/plain"] = text
+    return bundle
 
 
 #: What each notebook cell made in its latest run: the run's number and how to close each.
