@@ -1482,8 +1482,8 @@ SETTING_MEANINGS = {
     "max_retries": N_("resends of a message before giving up"),
     "seq_bits": N_("bits of a sequence number on the wire"),
     "seq_bits_alternating": N_("bits of a sequence number on the wire, 1: alternating bit"),
-    "adaptive_timeout": N_("learn the timeout from measured round trips (RFC 6298) "
-                           "instead of a fixed one"),
+    "adaptive_timeout": N_("learn the timeout from round trips (RFC 6298); after an expiry "
+                           "it stays doubled until a message sent once is acknowledged"),
     "min_timeout": N_("floor of the learned timeout, seconds (RFC 6298 says 1)"),
     "window": N_("messages in flight at most"),
     "allow_unsafe_window": N_("UNSAFE: take a window too large for the sequence space "

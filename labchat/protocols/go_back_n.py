@@ -37,6 +37,18 @@ datagram repeating its ack is not a duplicate, as in TCP) the sender resends
 the window at once instead of waiting for the timer, once per window base;
 the timeout does not double and the retry count does not grow.
 
+With ``adaptive_timeout`` (RFC 6298, see ``arq``) a lossy network costs
+this rung far more time than a fixed timeout does, and that is the RFC's
+rule at work, not a fault: an expiry doubles the RTO and only a new
+round-trip sample brings it down again, while Karn's rule takes no sample
+from a message sent more than once. Go-Back-N resends its whole window on
+every expiry, and its receiver discards whatever follows a gap, so a fresh
+message sent behind a resend that is lost again is resent too before its
+ACK can come back. Samples are rare, and the RTO climbs to ``max_timeout``
+and stays there. A fixed timeout instead goes back to ``timeout`` on every
+ACK that moves the window (the rule Kurose & Ross give for TCP in 3.5.4).
+Notebook 09 measures both on the same losses.
+
 No selective ACKs here, on purpose. A selective ACK lists the messages a
 receiver holds beyond a gap, and a Go-Back-N receiver holds none: it
 discards everything after a gap, so its selective ACK would be its

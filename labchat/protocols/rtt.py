@@ -20,6 +20,14 @@ keeps its two variables and computes the timeout from them:
   sample, since its ACK could answer any of the copies. The rung decides
   that; this class only computes.
 
+Kurose & Ross (3.5.4) tell the backoff more simply: a timer started after an
+ACK takes its timeout from EstimatedRTT and DevRTT again, undoing the
+doubling. RFC 6298 keeps the doubled RTO until a sample because, when the
+round trip is longer than the timeout, every message is resent, Karn's rule
+refuses every sample, and a timeout undone on each ACK would never grow past
+the round trip. The price: a rung that rarely has a message sent only once
+to sample (Go-Back-N under loss) keeps a backed-off RTO for long.
+
 Where labchat differs from the Internet, on purpose: RFC 6298 rounds any RTO
 below one second up to 1 s, a floor meant for the Internet's round trips and
 for delayed ACKs. labchat's networks have round trips of tens of

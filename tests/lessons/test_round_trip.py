@@ -20,6 +20,7 @@ from labchat.protocols.rtt import RttEstimator
 from labchat.protocols.stop_and_wait import StopAndWaitEngine
 from labchat.sim.channel import Impairment, ImpairmentModel
 from labchat.sim.network import VirtualNetwork
+from labchat.sim.recording import Recording
 from labchat.sim.simulator import simulate
 from tests.protocols.engine_pair import Pair
 
@@ -156,6 +157,69 @@ def test_once_learned_no_message_is_resent() -> None:
     resent = [e.seq for e in network.events["A"] if isinstance(e, MessageRetransmitted)]
     assert resent == [0]  # the first message, before any sample; never again
     assert len([e for e in network.events["B"] if isinstance(e, MessageDelivered)]) == 40
+
+
+def test_go_back_n_keeps_the_doubled_timeout_until_a_message_sent_once_is_acknowledged() -> None:
+    """RFC 6298 5.5 and Karn's rule in Go-Back-N: ACKs of resent messages undo nothing."""
+    p = Pair(lambda: create_engine("go-back-n", window=2, timeout=0.2, max_timeout=3.2,
+                                   adaptive_timeout=True))
+    engine = p.engines["a"]
+    round_trip(p, "m0", leave=0.0, there=0.05, back=0.05)  # R = 0.1: RTO = 0.1 + 4 * 0.05
+    p.now = 1.0
+    for text in ("m1", "m2", "m3"):  # m3 waits for room in the window
+        p.send("a", text)
+    p.drop(0)  # m1 is lost
+    p.deliver(0)  # m2 arrives beyond the gap: discarded, ACK 0 again
+    p.deliver(0)  # an old ACK: nothing moves
+    assert engine.next_deadline() == pytest.approx(1.3)
+    p.fire()  # after 0.3 s: m1 and m2 go again; the RTO doubles to 0.6
+    p.now = 1.35
+    p.deliver(0)
+    p.deliver(0)  # m1 and m2 arrive: ACK 1, ACK 2
+    p.now = 1.4
+    p.deliver(0)  # ACK 1 moves the window (m3 leaves) but m1 was sent twice: no sample
+    assert engine.next_deadline() == pytest.approx(1.4 + 0.6)  # still doubled
+    p.deliver(0)  # ACK 2: m2 was sent twice too
+    assert engine.next_deadline() == pytest.approx(1.4 + 0.6)
+    p.now = 1.45
+    p.deliver(0)
+    p.now = 1.5
+    p.deliver(0)  # ACK 3: m3 was sent once, R = 0.1; RTTVAR = 3/4 0.05; RTO = 0.1 + 4 * 0.0375
+    assert [seq for seq, *_ in samples(p)] == [0, 3]
+    assert [rto for *_, rto in samples(p)] == pytest.approx([0.3, 0.25])
+    p.now = 2.0
+    p.send("a", "m4")
+    assert engine.next_deadline() == pytest.approx(2.25)  # collapsed by m3's sample
+
+
+def lossy_go_back_n(adaptive: bool) -> tuple[Recording, list[TimerExpired], int]:
+    """200 messages at once, window 16, 0.05 s each way, 1 datagram in 10 lost (notebook 09)."""
+    run = Recording("go-back-n", Impairment(delay=0.05, loss=0.1), seed=1,
+                    settings={"window": 16, "adaptive_timeout": adaptive})
+    run.send_together(("A", f"m{number}") for number in range(200))
+    events = run.network.events["A"]
+    expiries = [e for e in events if isinstance(e, TimerExpired)]
+    return run, expiries, len([e for e in events if isinstance(e, RttSampled)])
+
+
+def test_go_back_n_learning_its_timeout_waits_out_the_backoff_under_loss() -> None:
+    """The same losses and expiries; the learned timeout waits 3.2 s where the fixed one 0.2 s.
+
+    With a fixed timeout every ACK that moves the window resets it; learned,
+    only an RTT sample does, and Go-Back-N, resending the whole window, rarely
+    has a message sent once to sample.
+    """
+    fixed, fixed_expiries, fixed_samples = lossy_go_back_n(False)
+    learned, learned_expiries, learned_samples = lossy_go_back_n(True)
+    assert len(fixed.delivered("B")) == len(learned.delivered("B")) == 200
+    assert len(fixed_expiries) == len(learned_expiries) == 20
+    assert sum(e.timeout for e in fixed_expiries) == pytest.approx(4.4)
+    assert max(e.timeout for e in fixed_expiries) == pytest.approx(0.4)
+    assert sum(e.timeout for e in learned_expiries) == pytest.approx(48.0, abs=0.05)
+    assert [e.timeout for e in learned_expiries].count(3.2) == 14  # max_timeout
+    assert (fixed_samples, learned_samples) == (0, 48)
+    assert fixed.delivered_at("B")[-1] == pytest.approx(6.6, abs=0.05)
+    assert learned.delivered_at("B")[-1] == pytest.approx(50.3, abs=0.05)
 
 
 def time_to_deliver(fast: bool) -> tuple[float, int]:
