@@ -125,7 +125,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from labchat import voice
@@ -322,6 +322,15 @@ def internet_checksum(data: bytes) -> int:
 def seal(body: bytes) -> bytes:
     """``body`` with its checksum in front: ``b"a1c4 D 0 - hello"``."""
     return f"{internet_checksum(body):04x} ".encode("ascii") + body
+
+
+def sealed(datagram: Outgoing) -> Outgoing:
+    """``datagram`` with its payload sealed, all else kept.
+
+    Built directly rather than by ``dataclasses.replace``, which looks the
+    fields up again on every call: a tenth of the engines' work per datagram.
+    """
+    return Outgoing(seal(datagram.payload), datagram.kind, datagram.seq, datagram.label)
 
 
 def unseal(payload: bytes) -> bytes:
@@ -529,7 +538,7 @@ class ArqEngine(Engine):
     def _queue(self, datagram: Outgoing) -> None:
         """Every datagram leaves through here: the place to put the checksum on."""
         if self.settings.checksum:
-            datagram = replace(datagram, payload=seal(datagram.payload))
+            datagram = sealed(datagram)
         super()._queue(datagram)
 
     @classmethod

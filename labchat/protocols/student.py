@@ -50,7 +50,7 @@ This module is pure, like every engine: no socket, thread, clock or random.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from labchat import voice
@@ -66,7 +66,7 @@ from labchat.protocols.arq import (
     encode_data,
     header_room,
     label,
-    seal,
+    sealed,
     strip_checksum,
     unseal,
 )
@@ -248,7 +248,7 @@ class StudentEngine(Engine):
     def _queue(self, datagram: Outgoing) -> None:
         """The checksum goes on here, as in ``ArqEngine``: a student's hooks never see it."""
         if self.settings.checksum:
-            datagram = replace(datagram, payload=seal(datagram.payload))
+            datagram = sealed(datagram)
         super()._queue(datagram)
 
     def send_message(self, text: str, now: float) -> None:
