@@ -54,8 +54,7 @@ import selectors
 import socket
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TypeAlias
@@ -156,7 +155,7 @@ class UdpPeer(Worker[Event]):
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             self._socket.bind(bind)
-            self.receive_buffer = _fit_receive_buffer(self._socket, engine)
+            self.receive_buffer = fit_receive_buffer(self._socket, engine)
             self._socket.setblocking(False)
         except OSError:
             self._socket.close()
@@ -258,36 +257,49 @@ class UdpPeer(Worker[Event]):
     # -- the receive thread ------------------------------------------------------------
 
     def _run(self) -> None:
+        with self._lock:
+            deadline = self.engine.next_deadline()
         while not self._stop.is_set():
-            with self._lock:
-                deadline = self.engine.next_deadline()
             wait = POLL_INTERVAL
             if deadline is not None:
                 wait = min(wait, max(0.0, deadline - self._clock()))
             batch = self._receive(wait)
+            # One locked step per wake-up, which also reads the next deadline:
+            # taking the lock again just for that would make the thread the
+            # step woke (a caller waiting for a delivery) wait for it.
             with self._lock:
                 now = self._clock()
-                last: int | None = None  # the record of the batch's last arrival
-                received = voice.packet_comment("received_by", name=self.name)
-                for data, source in batch:
-                    try:  # what _guard does, without a context manager per datagram
-                        self.captured.append(Packet(now, source, self.address, data, received,
-                                                    outbound=False))
-                        last = self._arrived(data, source, now)
-                    except Exception as error:
-                        self._failed(error, now)
                 if batch:
-                    with self._guard(now):
-                        self.engine.end_of_batch(now)  # one ACK may answer the batch
-                        self._flush(cause=last)
-                with self._guard(now):
+                    self._take_batch(batch, now)
+                try:
                     for summary in self._noise.due(now):
                         self._publish(summary)
                     deadline = self.engine.next_deadline()
                     if deadline is not None and deadline <= now:
                         self.engine.handle_timer(now)
                     self._flush()
+                    deadline = self.engine.next_deadline()
+                except Exception as error:
+                    self._failed(error, now)
+                    deadline = None
                 self._wake()  # once per wake-up, however much happened
+
+    def _take_batch(self, batch: list[tuple[bytes, Address]], now: float) -> None:
+        """Give every datagram of one wake-up to the engine, then end the batch."""
+        last: int | None = None  # the record of the batch's last arrival
+        received = voice.packet_comment("received_by", name=self.name)
+        for data, source in batch:
+            try:  # one bad datagram must not stop the rest of the batch
+                self.captured.append(Packet(now, source, self.address, data, received,
+                                            outbound=False))
+                last = self._arrived(data, source, now)
+            except Exception as error:
+                self._failed(error, now)
+        try:
+            self.engine.end_of_batch(now)  # one ACK may answer the batch
+            self._flush(cause=last)
+        except Exception as error:
+            self._failed(error, now)
 
     def _arrived(self, data: bytes, source: Address, now: float) -> int | None:
         """Give the partner's datagram to the engine; returns its record id, if known."""
@@ -352,15 +364,8 @@ class UdpPeer(Worker[Event]):
         found = self._wire_log.claim(source, data).record
         return None if found is None else found.id
 
-    @contextmanager
-    def _guard(self, now: float) -> Iterator[None]:
-        # An exception here is a labchat bug; report it and keep the peer alive.
-        try:
-            yield
-        except Exception as error:
-            self._failed(error, now)
-
     def _failed(self, error: Exception, now: float) -> None:
+        # An exception in the thread's step is a labchat bug: report it, keep the peer alive.
         self._publish(EngineFailed(at=now, error=repr(error)))
         self._flush()
 
@@ -413,7 +418,7 @@ def _numeric_or_same(address: Address) -> Address:
         return address
 
 
-def _fit_receive_buffer(sock: socket.socket, engine: Engine) -> int:
+def fit_receive_buffer(sock: socket.socket, engine: Engine) -> int:
     """Ask for room for a window of datagrams both ways; returns what the kernel granted.
 
     Linux grants at most twice ``net.core.rmem_max`` (and reports the doubled
