@@ -7,7 +7,10 @@ Three figures:
   handler and pushes the next, the least any discrete-event simulation does
   per event. Beside it, the *engine floor*: the same two engines handed the
   same inputs in the same order with no network at all (recorded from the
-  run and replayed), which is what no simulator can go below;
+  run and replayed), which is what no simulator can go below; and the
+  *wire floor*: only reading every datagram the run hands an engine (its
+  checksum checked and its fields parsed, nothing acted on), the least any
+  receiver of labchat's wire does, whatever its engine;
 * every rung at 0%, 10% and 30% loss against the report rung at 0%, warm;
   a rung that gave messages up has its speed marked meaningless (it did not
   do the job, so finishing early proves nothing);
@@ -28,6 +31,7 @@ from typing import Any, cast
 
 from benchmarks.timing import Figure, ratio
 from labchat.protocols import PROTOCOLS, Engine, create_engine
+from labchat.protocols.arq import ArqEngine, decode, unseal
 from labchat.sim.channel import Impairment, ImpairmentModel
 from labchat.sim.network import VirtualNetwork
 from labchat.sim.simulator import Stats, simulate
@@ -96,6 +100,19 @@ def _replayer(protocol: str, log: list[tuple[int, str, tuple[Any, ...]]]) -> Cal
     return replay
 
 
+def _reader(log: list[tuple[int, str, tuple[Any, ...]]]) -> Callable[[], None]:
+    """Only check and parse every datagram of the run, as a receiver must first."""
+    payloads = [args[0] for _, name, args in log if name == "receive_datagram"]
+    engine = create_engine("selective-repeat")
+    assert isinstance(engine, ArqEngine)  # the rung whose wire the figure reads
+    modulus = engine.space.modulus
+
+    def read() -> None:
+        for payload in payloads:
+            decode(unseal(payload), modulus)
+    return read
+
+
 def simulator_figures(messages: int, repeats: int) -> list[Figure]:
     protocol = "selective-repeat"
     events, log = _record(protocol, messages)
@@ -108,6 +125,8 @@ def simulator_figures(messages: int, repeats: int) -> list[Figure]:
 
     whole = ratio(run, bare, repeats=repeats, clock=CPU)
     floor = ratio(_replayer(protocol, log), bare, repeats=repeats, clock=CPU)
+    wire = ratio(_reader(log), bare, repeats=repeats, clock=CPU)
+    datagrams = sum(1 for _, name, _ in log if name == "receive_datagram")
     rate = messages / whole.subject
     return [
         Figure(f"simulator, {messages:,} messages at 10% loss ({protocol}) / bare heapq loop "
@@ -116,6 +135,11 @@ def simulator_figures(messages: int, repeats: int) -> list[Figure]:
         Figure("  engine floor: the same engines, same inputs, no network / bare heapq loop",
                f"{floor.ratio:.1f}x", "(what no simulator goes below)", None,
                f"network's share {1 - floor.subject / whole.subject:.0%}"),
+        Figure("  wire floor: only checking and parsing the run's datagrams / bare heapq loop",
+               f"{wire.ratio:.1f}x", "(what no engine goes below)", None,
+               f"{datagrams:,} datagrams, {wire.subject / datagrams * 1e6:.1f} us each"
+               + ("; above 4x: no simulator of this wire can meet the target" if wire.ratio > 4
+                  else "")),
     ]
 
 
