@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # JupyterLab refuses to run as root unless told; add the flag only then.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab app test test-quick lint browser-deps tshark-deps bench pot mo soak
+.PHONY: lab app test test-quick lint browser-deps tshark-deps bench pot mo soak screenshots
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -78,6 +78,11 @@ test: lint browser-deps tshark-deps
 # Everything but the browser tests (no Chromium needed; tshark is).
 test-quick: lint tshark-deps
 	$(BIN)/python -m pytest -m "not browser"
+
+# The README's pictures, taken again by the browser tests (which otherwise write
+# their screenshots to a temporary directory).
+screenshots: $(VENV)/.installed-test browser-deps
+	LABCHAT_SCREENSHOTS=docs/images $(BIN)/python -m pytest -m browser
 
 # Every figure of the speed table (simulator, real UDP peers, the chat lab), as
 # ratios to baselines measured in the same run; writes benchmarks/RESULTS.md.

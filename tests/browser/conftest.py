@@ -32,8 +32,10 @@ from tests.browser.servers import (
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 CHROMIUM = Path("/usr/bin/chromium")
-#: The README's pictures; LABCHAT_SCREENSHOTS sends them elsewhere (e.g. a temp dir).
-SCREENSHOTS = Path(os.environ.get("LABCHAT_SCREENSHOTS", ROOT / "docs" / "images"))
+#: Where the screenshots go: a temporary directory, unless LABCHAT_SCREENSHOTS names
+#: one (``make screenshots`` names the README's ``docs/images``), so that running
+#: the tests leaves a clone as it found it.
+SCREENSHOTS = os.environ.get("LABCHAT_SCREENSHOTS")
 
 CHROMIUM_ARGS = [
     "--no-sandbox",  # CI runs as root, where Chromium's sandbox refuses to start
@@ -123,9 +125,12 @@ def page(browser: Browser, page_guard: PageGuard, request: pytest.FixtureRequest
 
 
 @pytest.fixture(scope="session")
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if SCREENSHOTS is None:
+        return tmp_path_factory.mktemp("screenshots")
+    folder = Path(SCREENSHOTS)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 # -- the servers -----------------------------------------------------------------
