@@ -764,7 +764,15 @@ class ArqEngine(Engine):
 
         With ``adaptive_timeout`` the learned RTO keeps the backed-off value
         until the next sample (RFC 6298 5.5, 5.7), so later timers start there.
+        And what doubles is the RTO *now* (5.5): a timer armed before a sample
+        brought the RTO down (Selective Repeat's, one per message) doubles the
+        lower value, not the stale one it ran. Doubling the stale one would
+        push it into the estimator, start every later message there, and so
+        ratchet the RTO up to ``max_timeout`` while fresh samples say the
+        round trip is short.
         """
+        if self.settings.adaptive_timeout:
+            rto = min(rto, self.rtt.rto)
         backed = self.settings.backed_off(rto)
         if self.settings.adaptive_timeout:
             self.rtt.keep_at_least(backed)

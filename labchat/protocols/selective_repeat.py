@@ -3,7 +3,10 @@
 The sender may have up to ``window`` messages between its window base and its
 next number; more are queued. Each message has its *own* timer and its own
 timeout, which starts at ``timeout`` and doubles (up to ``max_timeout``) each
-time that message's timer fires; only that message goes out again. An ACK
+time that message's timer fires; only that message goes out again (with
+``adaptive_timeout`` a timer starts at the learned RTO, and an expiry doubles
+the RTO as it is *then*, which a sample since the message left may have
+lowered: RFC 6298 5.5, see ``arq``). An ACK
 ``n`` is *individual*: it acknowledges message ``n`` only. The window base
 slides past every acknowledged message at its front. After ``max_retries``
 resends of a message, the next expiry gives it up, and with it every message

@@ -192,9 +192,9 @@ def test_go_back_n_keeps_the_doubled_timeout_until_a_message_sent_once_is_acknow
     assert engine.next_deadline() == pytest.approx(2.25)  # collapsed by m3's sample
 
 
-def lossy_go_back_n(adaptive: bool) -> tuple[Recording, list[TimerExpired], int]:
+def lossy_run(protocol: str, adaptive: bool) -> tuple[Recording, list[TimerExpired], int]:
     """200 messages at once, window 16, 0.05 s each way, 1 datagram in 10 lost (notebook 09)."""
-    run = Recording("go-back-n", Impairment(delay=0.05, loss=0.1), seed=1,
+    run = Recording(protocol, Impairment(delay=0.05, loss=0.1), seed=1,
                     settings={"window": 16, "adaptive_timeout": adaptive})
     run.send_together(("A", f"m{number}") for number in range(200))
     events = run.network.events["A"]
@@ -209,8 +209,8 @@ def test_go_back_n_learning_its_timeout_waits_out_the_backoff_under_loss() -> No
     only an RTT sample does, and Go-Back-N, resending the whole window, rarely
     has a message sent once to sample.
     """
-    fixed, fixed_expiries, fixed_samples = lossy_go_back_n(False)
-    learned, learned_expiries, learned_samples = lossy_go_back_n(True)
+    fixed, fixed_expiries, fixed_samples = lossy_run("go-back-n", False)
+    learned, learned_expiries, learned_samples = lossy_run("go-back-n", True)
     assert len(fixed.delivered("B")) == len(learned.delivered("B")) == 200
     assert len(fixed_expiries) == len(learned_expiries) == 20
     assert sum(e.timeout for e in fixed_expiries) == pytest.approx(4.4)
@@ -220,6 +220,59 @@ def test_go_back_n_learning_its_timeout_waits_out_the_backoff_under_loss() -> No
     assert (fixed_samples, learned_samples) == (0, 48)
     assert fixed.delivered_at("B")[-1] == pytest.approx(6.6, abs=0.05)
     assert learned.delivered_at("B")[-1] == pytest.approx(50.3, abs=0.05)
+
+
+def test_selective_repeat_doubles_the_rto_as_it_is_now_not_as_a_stale_timer_ran() -> None:
+    """RFC 6298 5.5 with a timer per message: a sample since the message left counts."""
+    p = Pair(lambda: create_engine("selective-repeat", window=4, timeout=0.2, max_timeout=3.2,
+                                   adaptive_timeout=True))
+    engine = p.engines["a"]
+    round_trip(p, "m0", leave=0.0, there=0.05, back=0.05)  # R = 0.1: RTO 0.3
+    p.now = 1.0
+    p.send("a", "m1")
+    p.drop(0)
+    p.fire()  # at 1.3: m1 again, the RTO doubles to 0.6 and no sample can undo it yet
+    p.now = 1.35
+    p.deliver(0)
+    p.now = 1.4
+    p.deliver(0)  # m1 was sent twice: no sample
+    assert engine.snapshot()["learned rto"] == pytest.approx(0.6)
+    p.now = 2.0
+    p.send("a", "m2")
+    p.send("a", "m3")  # both timers run the backed-off 0.6 s
+    p.drop(0)  # m2 is lost
+    p.now = 2.05
+    p.deliver(0)
+    p.now = 2.1
+    p.deliver(0)  # m3's ACK: R = 0.1, RTTVAR = 3/4 0.05, the RTO collapses to 0.25
+    assert engine.snapshot()["learned rto"] == pytest.approx(0.25)
+    p.fire()  # m2's timer, armed at 0.6 before that sample, fires at 2.6
+    assert [e.timeout for e in p.of("a", TimerExpired) if isinstance(e, TimerExpired)] == \
+        pytest.approx([0.3, 0.6])
+    # Doubled is the RTO now, 0.25, not the 0.6 the stale timer ran.
+    assert engine.snapshot()["learned rto"] == pytest.approx(0.5)
+    assert engine.next_deadline() == pytest.approx(2.6 + 0.5)
+    p.now = 3.0
+    p.drop(0)  # m2's resend is lost too
+    p.send("a", "m4")  # a new message starts at the learned 0.5
+    p.fire()
+    assert p.now == pytest.approx(3.1)  # m2's timer first; m4's would fire at 3.5
+
+
+def test_selective_repeat_learning_its_timeout_keeps_up_with_the_fixed_one_under_loss() -> None:
+    """Notebook 09's question: Selective Repeat has samples, and its RTO does not ratchet."""
+    fixed, fixed_expiries, _ = lossy_run("selective-repeat", False)
+    learned, learned_expiries, learned_samples = lossy_run("selective-repeat", True)
+    assert len(fixed.delivered("B")) == len(learned.delivered("B")) == 200
+    assert len(fixed_expiries) == len(learned_expiries) == 33
+    assert learned_samples == 171
+    learned_waits = [e.timeout for e in learned_expiries]
+    assert learned_waits.count(3.2) == 0  # it was 16 of 33 when a stale RTO was doubled
+    assert max(learned_waits) == pytest.approx(0.808)
+    assert sum(learned_waits) == pytest.approx(10.7, abs=0.05)
+    assert sum(e.timeout for e in fixed_expiries) == pytest.approx(7.4)
+    assert fixed.delivered_at("B")[-1] == pytest.approx(4.15, abs=0.005)
+    assert learned.delivered_at("B")[-1] == pytest.approx(5.29, abs=0.005)
 
 
 def time_to_deliver(fast: bool) -> tuple[float, int]:
