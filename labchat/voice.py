@@ -807,7 +807,8 @@ def step_shortcuts() -> str:
 
 def step_usage() -> str:
     return _("expected 'send A|B <text>', 'mismatch A|B', "
-             "'deliver|drop|duplicate|corrupt <id>', 'corrupt <id> <byte>' or 'timer'")
+             "'deliver|drop|duplicate|corrupt <id>', 'corrupt <id> <byte>', 'wait <seconds>' "
+             "or 'timer'")
 
 
 def step_not_in_flight(datagram_id: int, waiting: Sequence[int]) -> str:
@@ -817,6 +818,11 @@ def step_not_in_flight(datagram_id: int, waiting: Sequence[int]) -> str:
 
 def step_not_an_id(word: str) -> str:
     return _("{word} is not a datagram id", word=quoted(word))
+
+
+def step_wait(seconds: float, now: float) -> str:
+    return _("wait {seconds} s: the clock moves to t={time}", seconds=f"{seconds:g}",
+             time=f"{now:.3f}")
 
 
 # -- exercises -------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 ``StepModel`` is what the step-through widget shows and what a test or a
 script drives without any widget: make a peer send, deliver / drop /
-duplicate / corrupt a datagram in flight, advance the clock to the next timer. Each move
+duplicate / corrupt a datagram in flight, let some seconds pass (so that a sender's
+packets leave one after another, each with its own timer), advance the clock to the
+next timer. Each move
 is recorded twice: as a line of ``steps`` (which ``replay`` takes back, so a
 run can be told as a script) and as deterministic narration in ``log``
 (the move, then every event it caused, then the datagrams it put in flight).
@@ -17,6 +19,7 @@ network, words to ``labchat.voice``.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -135,6 +138,18 @@ class StepModel:
         self._record("timer", voice.step_timer(deadline))
         return True
 
+    def wait(self, seconds: float) -> None:
+        """Let ``seconds`` pass with nothing in flight moving; timers due on the way fire.
+
+        Between two sends it spaces them in time as the textbook draws them,
+        so each packet's timer expires at its own instant.
+        """
+        if not (math.isfinite(seconds) and seconds >= 0.0):
+            raise StepError(voice.error("seconds", name="wait", value=voice.shown(seconds)))
+        self.network.advance(seconds)
+        # repr: the shortest text that reads back as the same float, so a replay is exact.
+        self._record(f"wait {float(seconds)!r}", voice.step_wait(seconds, self.network.now))
+
     def back(self) -> bool:
         """Undo the last move: start afresh and replay every step but it (False: none).
 
@@ -183,7 +198,8 @@ class StepModel:
         """Take ``steps`` in order; each is a line like those in ``self.steps``.
 
         ``send A <text>``, ``mismatch A``, ``deliver <id>``, ``drop <id>``,
-        ``duplicate <id>``, ``corrupt <id>`` (or ``corrupt <id> <byte>``), ``timer``.
+        ``duplicate <id>``, ``corrupt <id>`` (or ``corrupt <id> <byte>``), ``wait <seconds>``,
+        ``timer``.
         A bad line raises ``StepError`` naming it; the steps before it stay done.
         """
         for number, line in enumerate(steps, start=1):
@@ -202,6 +218,8 @@ class StepModel:
                 getattr(self, verb)(_parse_id(words[1]))
             elif verb == "corrupt" and len(words) == 3 and words[2].isdigit():
                 self.corrupt(_parse_id(words[1]), int(words[2]))
+            elif verb == "wait" and len(words) == 2:
+                self.wait(_parse_seconds(words[1]))
             elif verb == "timer" and len(words) == 1:
                 self.next_timer()
             else:
@@ -302,3 +320,10 @@ def _parse_id(word: str) -> int:
         return int(word.lstrip("#"))
     except ValueError:
         raise StepError(voice.step_not_an_id(word)) from None
+
+
+def _parse_seconds(word: str) -> float:
+    try:
+        return float(word)
+    except ValueError:
+        raise StepError(voice.error("seconds", name="wait", value=voice.shown(word))) from None

@@ -73,3 +73,35 @@ def test_a_corrupt_move_outside_the_datagram_is_refused_and_changes_nothing() ->
         model.take("corrupt 0 first")
     assert model.steps == ["send A hi"]
     assert [r.id for r in model.in_flight()] == [0]
+
+
+def test_a_wait_spaces_two_sends_so_their_timers_expire_one_by_one() -> None:
+    model = StepModel("selective-repeat", settings={"timeout": 1.0},
+                      script=["send A m1", "wait 0.5", "send A m2"])
+    assert [r.sent_at for r in model.network.wire] == [0.0, 0.5]
+    assert "t=0.500 wait 0.5 s: the clock moves to t=0.500" in model.log
+    model.take("timer")  # m1's timer alone: m2's has half a second to go
+    assert [r.payload for r in model.network.wire if r.kind == "resend"] == [
+        model.network.wire[0].payload]
+    assert model.next_deadline() == 1.5
+    assert StepModel("selective-repeat", settings={"timeout": 1.0}, script=model.steps).log \
+        == model.log
+
+
+def test_a_wait_past_a_deadline_fires_the_timer_on_the_way() -> None:
+    model = StepModel("stop-and-wait", settings={"timeout": 1.0},
+                      script=["send A m1", "wait 2.5"])
+    assert model.now == 2.5
+    assert model.log[-4:] == [
+        "t=2.500 wait 2.5 s: the clock moves to t=2.500", "    A: timeout #0 after 1 s",
+        f"    A: resent “{u('m1')}” (#0, attempt 2)",
+        f"    new in flight: #1 A->B resend {u('D0 ack- m1')}"]
+    assert model.network.wire[1].sent_at == 1.0  # when the timer expired, not after the wait
+
+
+@pytest.mark.parametrize("line", ["wait -1", "wait soon", "wait nan", "wait inf"])
+def test_a_wait_that_is_not_a_time_is_refused_and_changes_nothing(line: str) -> None:
+    model = StepModel("stop-and-wait", script=["send A m1"])
+    with pytest.raises(StepError, match="wait is a time in seconds, 0 or more"):
+        model.take(line)
+    assert model.steps == ["send A m1"] and model.now == 0.0
