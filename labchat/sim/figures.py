@@ -113,10 +113,13 @@ FIGURES: dict[str, Figure] = {figure.key: figure for figure in (
         "send A pkt0", "send A pkt1",
         "deliver 0", "deliver 1", "deliver 2", "drop 3", "timer", "deliver 4", "deliver 5"),
         _RDT3),
+    # The premature timeout is pkt1's, as drawn: ACK1 (3) is still on its way when
+    # the timer fires; it then moves the sender on to pkt0 (m3), the resent pkt1
+    # (4) is a duplicate, and the second ACK1 (6) is ignored; ACK0 (7) sends pkt1 (m4).
     Figure("3.16d", "stop-and-wait", (
-        "send A m1", "send A m2", "send A m3",
-        "deliver 0", "timer", "deliver 1", "deliver 2", "deliver 3", "deliver 4",
-        "deliver 5", "deliver 6"), _RDT3),
+        "send A m1", "send A m2", "send A m3", "send A m4",
+        "deliver 0", "deliver 1", "deliver 2", "timer", "deliver 3", "deliver 4",
+        "deliver 5", "deliver 6", "deliver 7"), _RDT3),
     Figure("3.22", "go-back-n", (
         "send A pkt0", "send A pkt1", "send A pkt2", "send A pkt3", "send A pkt4",
         "send A pkt5", "drop 2",

@@ -5,8 +5,37 @@ from __future__ import annotations
 import pytest
 
 from labchat import voice
+from labchat.events import DatagramSent
 from labchat.sim.figures import FIGURES, FigureWalk, outcome_of
 from labchat.sim.stepping import StepError
+from labchat.trace import SIDES, WireRecord
+
+
+def book_name(record: WireRecord) -> str:
+    """A datagram as the textbook names it: ``pkt1`` (data or resent), ``ACK1``."""
+    words = record.label.split()  # "D1 ack- m2" or "ACK 1"
+    if record.kind == "ack":
+        return "ACK" + words[1]
+    return "pkt" + words[0].removeprefix("D")
+
+
+def told_as_the_book(key: str) -> list[tuple[str, str, list[str]]]:
+    """Each predicted step of figure ``key``: who acted, the outcome, what that side sent."""
+    walk = FigureWalk(key)
+    network = walk.model.network
+    told: list[tuple[str, str, list[str]]] = []
+    while not walk.done:
+        predicted = walk.needs_prediction
+        seen = {side: len(network.events[side]) for side in SIDES}
+        wire = len(network.wire)
+        verdict = walk.step(walk.figure.choices[0] if predicted else None)
+        if verdict is None:
+            continue
+        # The side that took the datagram in (or whose timer fired); sending is not acting.
+        (actor,) = [side for side in SIDES if any(
+            not isinstance(e, DatagramSent) for e in network.events[side][seen[side]:])]
+        told.append((actor, verdict.actual, [book_name(r) for r in network.wire[wire:]]))
+    return told
 
 
 def outcomes(key: str) -> list[str]:
@@ -34,9 +63,18 @@ def test_rdt3_lost_ack_makes_the_receiver_discard_a_duplicate() -> None:
                                  "acked"]
 
 
-def test_rdt3_premature_timeout_the_second_ack0_is_ignored() -> None:
-    assert outcomes("3.16d") == ["delivered", "timeout", "acked", "duplicate", "delivered",
-                                 "nothing_new", "acked", "delivered"]
+def test_rdt3_premature_timeout_goes_as_figure_3_16_d_draws_it() -> None:
+    assert told_as_the_book("3.16d") == [
+        ("B", "delivered", ["ACK0"]),  # rcv pkt0, send ACK0
+        ("A", "acked", ["pkt1"]),  # rcv ACK0, send pkt1
+        ("B", "delivered", ["ACK1"]),  # rcv pkt1, send ACK1
+        ("A", "timeout", ["pkt1"]),  # pkt1 timeout, resend pkt1 (ACK1 still on its way)
+        ("A", "acked", ["pkt0"]),  # rcv ACK1, send pkt0
+        ("B", "duplicate", ["ACK1"]),  # rcv pkt1 (detect duplicate), send ACK1
+        ("B", "delivered", ["ACK0"]),  # rcv pkt0, send ACK0
+        ("A", "nothing_new", []),  # rcv ACK1 (the duplicate): do nothing
+        ("A", "acked", ["pkt1"]),  # rcv ACK0, send pkt1
+    ]
 
 
 def test_go_back_n_discards_beyond_the_gap_and_resends_the_window() -> None:
