@@ -89,18 +89,19 @@ class Figure:
 #: timer fires only when the figure's step says so.
 _RDT3 = {"seq_bits": 1, "timeout": 1.0}
 #: Figures 3.22 and 3.26: a window of 4, and a timer long enough for the arrivals
-#: the figure shows before its timeout. The four first packets leave at the same
-#: instant here, so in Figure 3.26 ACK3 arrives before pkt2's timeout (the textbook
-#: draws it after): later, pkt3's timer would expire together with pkt2's.
+#: the figure shows before its timeout.
 _WINDOW4 = {"window": 4, "timeout": 2.0}
-
 #: Figure 3.27: four sequence numbers (0-3) and a Selective Repeat window of 3,
-#: more than half of them, which the rung takes only when told it is unsafe. All
-#: packets leave at one instant, so their timers expire together: the textbook
-#: retransmits pkt0 alone, here pkt0, pkt1 and pkt2 go again at once.
-_TOO_LARGE = {"seq_bits": 2, "window": 3, "allow_unsafe_window": True, "timeout": 1.0}
+#: more than half of them, which the rung takes only when told it is unsafe.
+_TOO_LARGE = {"seq_bits": 2, "window": 3, "allow_unsafe_window": True, "timeout": 2.0}
 #: The same four numbers with a window of 2, half the sequence space: safe.
-_HALF = {"seq_bits": 2, "window": 2, "timeout": 1.0}
+_HALF = {"seq_bits": 2, "window": 2, "timeout": 2.0}
+
+#: Between two sends of a window, half a second passes, as the textbook draws
+#: them one after another: each packet's timer then expires at its own instant
+#: (pkt2's before pkt3's in Figure 3.26, pkt0's alone in Figure 3.27), not all
+#: together, which is what they would do if the packets left at one instant.
+_SPACE = "wait 0.5"
 
 FIGURES: dict[str, Figure] = {figure.key: figure for figure in (
     Figure("3.16a", "stop-and-wait", (
@@ -121,24 +122,27 @@ FIGURES: dict[str, Figure] = {figure.key: figure for figure in (
         "deliver 0", "deliver 1", "deliver 2", "timer", "deliver 3", "deliver 4",
         "deliver 5", "deliver 6", "deliver 7"), _RDT3),
     Figure("3.22", "go-back-n", (
-        "send A pkt0", "send A pkt1", "send A pkt2", "send A pkt3", "send A pkt4",
-        "send A pkt5", "drop 2",
+        "send A pkt0", _SPACE, "send A pkt1", _SPACE, "send A pkt2", _SPACE, "send A pkt3",
+        "send A pkt4", "send A pkt5", "drop 2",
         "deliver 0", "deliver 1", "deliver 3", "deliver 4", "deliver 5", "deliver 6",
         "deliver 7", "deliver 8", "deliver 9", "deliver 10", "timer", "deliver 11",
         "deliver 12"), _WINDOW4),
+    # ACK3 (6) arrives after pkt2's timeout, as drawn, and before pkt3's.
     Figure("3.26", "selective-repeat", (
-        "send A pkt0", "send A pkt1", "send A pkt2", "send A pkt3", "send A pkt4",
-        "send A pkt5", "drop 2",
-        "deliver 0", "deliver 1", "deliver 3", "deliver 4", "deliver 5", "deliver 6",
-        "deliver 7", "deliver 8", "timer", "deliver 11"), _WINDOW4),
+        "send A pkt0", _SPACE, "send A pkt1", _SPACE, "send A pkt2", _SPACE, "send A pkt3",
+        "send A pkt4", "send A pkt5", "drop 2",
+        "deliver 0", "deliver 1", "deliver 3", "deliver 4", "deliver 5", "deliver 7",
+        "deliver 8", "timer", "deliver 6", "deliver 11"), _WINDOW4),
+    # Past the textbook's last arrow: ACK0 lets pkt3 go, and its arrival hands the
+    # old pkt0 to the user as if it were new.
     Figure("3.27", "selective-repeat", (
-        "send A pkt0", "send A pkt1", "send A pkt2", "send A pkt3",
+        "send A pkt0", _SPACE, "send A pkt1", _SPACE, "send A pkt2", "send A pkt3",
         "deliver 0", "deliver 1", "deliver 2", "drop 3", "drop 4", "drop 5", "timer",
-        "deliver 6", "deliver 9", "deliver 10"), _TOO_LARGE),
+        "deliver 6", "deliver 7", "deliver 8"), _TOO_LARGE),
     Figure("3.27-safe", "selective-repeat", (
-        "send A pkt0", "send A pkt1", "send A pkt2",
+        "send A pkt0", _SPACE, "send A pkt1", "send A pkt2",
         "deliver 0", "deliver 1", "drop 2", "drop 3", "timer",
-        "deliver 4", "deliver 6", "deliver 7"), _HALF),
+        "deliver 4", "deliver 5", "deliver 6"), _HALF),
 )}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from labchat import voice
-from labchat.events import DatagramSent
+from labchat.events import DatagramSent, TimerExpired
 from labchat.sim.figures import FIGURES, FigureWalk, outcome_of
 from labchat.sim.stepping import StepError
 from labchat.trace import SIDES, WireRecord
@@ -85,19 +85,33 @@ def test_go_back_n_discards_beyond_the_gap_and_resends_the_window() -> None:
         "delivered", "delivered", "out_of_order", "acked", "acked", "nothing_new",
         "out_of_order", "out_of_order", "nothing_new", "nothing_new", "timeout",
         "delivered", "delivered"]
+    # pkt0 to pkt3 leave one after another, as drawn.
+    assert [r.sent_at for r in walk.model.network.wire[:4]] == [0.0, 0.5, 1.0, 1.5]
     resent = [r.payload for r in walk.model.network.wire if r.kind == "resend"]
     assert len(resent) == 4  # pkt2, pkt3, pkt4 and pkt5 go again
     assert walk.model.delivered("B") == ["pkt0", "pkt1", "pkt2", "pkt3"]
 
 
-def test_selective_repeat_buffers_and_delivers_four_at_once() -> None:
+def test_selective_repeat_goes_as_figure_3_26_draws_it() -> None:
+    assert told_as_the_book("3.26") == [
+        ("B", "delivered", ["ACK0"]),  # pkt0 rcvd, delivered, ACK0 sent
+        ("B", "delivered", ["ACK1"]),  # pkt1 rcvd, delivered, ACK1 sent
+        ("B", "buffered", ["ACK3"]),  # pkt3 rcvd, buffered, ACK3 sent
+        ("A", "acked", ["pkt4"]),  # ACK0 rcvd, pkt4 sent
+        ("A", "acked", ["pkt5"]),  # ACK1 rcvd, pkt5 sent
+        ("B", "buffered", ["ACK4"]),  # pkt4 rcvd, buffered, ACK4 sent
+        ("B", "buffered", ["ACK5"]),  # pkt5 rcvd, buffered, ACK5 sent
+        ("A", "timeout", ["pkt2"]),  # pkt2 TIMEOUT, pkt2 resent (alone: its own timer)
+        ("A", "acked", []),  # ACK3 rcvd, nothing sent
+        ("B", "delivered", ["ACK2"]),  # pkt2 rcvd, pkt2,pkt3,pkt4,pkt5 delivered, ACK2 sent
+    ]
+
+
+def test_selective_repeat_delivers_four_at_once_and_resends_only_pkt2() -> None:
     walk = FigureWalk("3.26")
     while not walk.done:
         walk.step(walk.figure.choices[0] if walk.needs_prediction else None)
-    assert [v.actual for v in walk.verdicts] == [
-        "delivered", "delivered", "buffered", "acked", "acked", "acked", "buffered",
-        "buffered", "timeout", "delivered"]
-    assert len([r for r in walk.model.network.wire if r.kind == "resend"]) == 1
+    assert [book_name(r) for r in walk.model.network.wire if r.kind == "resend"] == ["pkt2"]
     assert walk.model.delivered("B") == [f"pkt{i}" for i in range(6)]
 
 
@@ -144,6 +158,8 @@ def test_figure_3_27_a_window_too_large_takes_an_old_packet_for_a_new_one() -> N
     assert [v.actual for v in walk.verdicts] == [
         "delivered", "delivered", "delivered", "timeout", "buffered", "acked", "delivered"]
     assert walk.model.delivered("B") == ["pkt0", "pkt1", "pkt2", "pkt3", "pkt0"]
+    # "timeout, retransmit pkt0": pkt0 alone, pkt1's and pkt2's timers run on.
+    assert [book_name(r) for r in walk.model.network.wire if r.kind == "resend"] == ["pkt0"]
 
 
 def test_figure_3_27_with_half_the_sequence_space_the_old_packet_is_a_duplicate() -> None:
@@ -153,3 +169,23 @@ def test_figure_3_27_with_half_the_sequence_space_the_old_packet_is_a_duplicate(
     assert [v.actual for v in walk.verdicts] == [
         "delivered", "delivered", "timeout", "duplicate", "acked", "delivered"]
     assert walk.model.delivered("B") == ["pkt0", "pkt1", "pkt2"]
+    assert [book_name(r) for r in walk.model.network.wire if r.kind == "resend"] == ["pkt0"]
+
+
+def timeouts(walk: FigureWalk) -> int:
+    events = walk.model.network.events
+    return sum(isinstance(e, TimerExpired) for side in SIDES for e in events[side])
+
+
+def test_the_time_between_sends_fires_no_timer_and_asks_for_no_prediction() -> None:
+    caused = []  # (figure, predicted?, timers fired) of every wait step
+    for key, figure in FIGURES.items():
+        walk = FigureWalk(key)
+        while not walk.done:
+            waiting = figure.script[walk.position].startswith("wait")
+            predicted = walk.needs_prediction
+            before = timeouts(walk)
+            walk.step(figure.choices[0] if predicted else None)
+            caused += [(key, predicted, timeouts(walk) - before)] * waiting
+    assert caused == [("3.22", False, 0)] * 3 + [("3.26", False, 0)] * 3 + [
+        ("3.27", False, 0)] * 2 + [("3.27-safe", False, 0)]
