@@ -553,28 +553,58 @@ def state_name(key: str) -> str:
     return _(key) if key in STATE_NAMES else key
 
 
-#: Python's constants as a state table shows them (in English, as Python spells them).
-CONSTANT_NAMES = {None: N_("None"), True: N_("True"), False: N_("False")}
+#: What a state value of None means, by its key's sense: a timer not running is
+#: off, an estimate without a sample is not measured yet; anything else is none.
+NONE_WORDS = {"timer": N_("off"), "srtt": N_("not measured yet"),
+              "rttvar": N_("not measured yet")}
+#: Values an engine reports as English keys (stop-and-wait's idle state): the
+#: engine and the chart compare the key, a person reads the word.
+VALUE_NAMES = {"ready": N_("ready")}
+#: A list longer than this is cut in a chart's note (its full form is in the panels).
+SHORT_LIST = 6
 
 
-def state_value(value: object) -> str:
-    """A snapshot value for a state table: Python's None, True and False in the reader's words."""
-    if value is None or isinstance(value, bool):
-        return _(CONSTANT_NAMES[value])
+def state_value(value: object, key: str | None = None, *, short: bool = False) -> str:
+    """A snapshot value as a person reads it, never as Python writes it.
+
+    None is a word that fits ``key`` (``timer`` -> "off"), True and False are
+    yes and no, a float is its shortest clear decimal (``1.2``, ``2``, never
+    ``2.0`` or ``1e-07``), an empty list is "none". Digits stay Latin in every
+    language, as the handouts print them. ``short`` cuts a long list to its
+    first five items, for a chart's note.
+    """
+    if value is None:
+        return _(NONE_WORDS.get(key or "", N_("none")))
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, float):
+        return decimal(value)
+    if isinstance(value, str):
+        return _(VALUE_NAMES[value]) if value in VALUE_NAMES else value
+    if isinstance(value, list | tuple):
+        if not value:
+            return _("none")
+        items = [state_value(item) for item in value]
+        if short and len(items) > SHORT_LIST:
+            return _("[{first}, … {n} items]", first=", ".join(items[:5]), n=len(items))
+        return "[" + ", ".join(items) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {state_value(v)}" for k, v in value.items()) + "}"
     return str(value)
+
+
+def decimal(value: float) -> str:
+    """``1.2`` -> "1.2", ``2.0`` -> "2", ``1e-07`` -> "0.0000001": no exponent, no trailing zero."""
+    text = f"{value:g}"
+    if "e" not in text:
+        return text
+    return f"{value:.9f}".rstrip("0").rstrip(".") if abs(value) < 1 else f"{value:.0f}"
 
 
 def format_state(state: Mapping[str, object]) -> str:
-    """``{"sent": 2, "last carried": 1}`` -> ``"sent=2, last carried=1"``."""
-    return ", ".join(f"{state_name(key)}={_short(value)}" for key, value in state.items())
-
-
-def _short(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, list | tuple) and len(value) > 6:
-        return _("[{first}, … {n} items]", first=", ".join(map(str, value[:5])), n=len(value))
-    return str(value)
+    """``{"sent": 2, "timer": None}`` -> ``"sent=2, timer=off"``: a chart note, a panel counter."""
+    return ", ".join(f"{state_name(key)}={state_value(value, key, short=True)}"
+                     for key, value in state.items())
 
 
 def number_ranges(numbers: Sequence[int]) -> str:

@@ -20,7 +20,9 @@ import types
 import typing
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
+import ipywidgets as widgets
 import pytest
 
 import labchat
@@ -449,11 +451,70 @@ def test_the_cores_refusals_speak_persian() -> None:
     assert str(unknown.value).startswith("پروتکل ناشناخته «\u2068x-y\u2069»؛")
 
 
-def test_a_state_table_names_pythons_constants_in_the_readers_words() -> None:
-    assert [voice.state_value(v) for v in (None, True, False, 3)] == ["None", "True", "False", "3"]
+def test_a_state_value_is_said_in_words_never_as_python_writes_it() -> None:
+    values = [(None, "timer"), (None, "srtt"), (None, "last carried"), (True, "skip mark"),
+              (False, "skip mark"), (3, "sent"), (2.0, "rto"), (1.2, "timer"), (1e-07, "timer"),
+              ([], "buffered"), ([3, 4], "buffered"), ("ready", "state")]
+    assert [voice.state_value(v, k) for v, k in values] == [
+        "off", "not measured yet", "none", "yes", "no", "3", "2", "1.2", "0.0000001",
+        "none", "[3, 4]", "ready"]
     voice.set_language("fa")
     try:
-        assert [voice.state_value(v) for v in (None, True, False, 3)] == ["هیچ", "بله", "خیر", "3"]
+        assert [voice.state_value(v, k) for v, k in values] == [
+            "خاموش", "هنوز اندازه‌گیری نشده", "هیچ", "بله", "خیر", "3", "2", "1.2", "0.0000001",
+            "هیچ", "[3, 4]", "آماده"]  # Latin digits, as the Persian handouts print them
+    finally:
+        voice.set_language("en")
+
+
+def stopped_timer_run() -> Stepper:
+    """Stop-and-wait after one acknowledged message: its timer stopped, its skip mark False."""
+    stepper = Stepper("stop-and-wait", script=["send A hi", "deliver 0", "deliver 1"])
+    assert stepper.model.snapshot("A")["timer"] is None
+    assert stepper.model.snapshot("A")["skip mark"] is False
+    return stepper
+
+
+def svg_text(svg: str) -> str:
+    """Every word an SVG shows: its texts and its tooltips."""
+    root = ElementTree.fromstring(svg)
+    return " ".join("".join(node.itertext()) for node in root.iter()
+                    if node.tag.rsplit("}", 1)[-1] in ("text", "title"))
+
+
+def shown_by_class(root: widgets.Widget) -> dict[str, str]:
+    """The HTML each widget under ``root`` shows, by its CSS classes."""
+    shown: dict[str, str] = {}
+    stack = [root]
+    while stack:
+        widget = stack.pop()
+        stack.extend(getattr(widget, "children", ()))
+        if isinstance(widget, widgets.HTML):
+            shown.update(dict.fromkeys(widget._dom_classes, widget.value))
+    return shown
+
+
+PYTHON_WORDS = re.compile(r"\b(None|True|False)\b")
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_no_chart_or_step_through_shows_a_python_value(language: str) -> None:
+    voice.set_language(language)
+    try:
+        stepper = stopped_timer_run()
+        timer, skip = voice.state_name("timer"), voice.state_name("skip mark")
+        off, no = voice.state_value(None, "timer"), voice.state_value(False)
+        view = shown_by_class(stepper.widget)
+        chart = svg_text(view["labchat-chart"].removeprefix('<div class="labchat-chart">')
+                         .removesuffix("</div>"))
+        summary = stepper.summary()
+        table = view["labchat-state-A"]
+        for shown in (chart, summary, table, "\n".join(stepper.log)):
+            assert not PYTHON_WORDS.search(shown), shown
+        assert f"{timer}={off}" in chart  # the final state under A's lifeline
+        assert f"{timer}={off}" in summary and f"{skip}={no}" in summary
+        assert f"<td>{skip}</td><td>{no}</td>" in table
+        stepper.close()
     finally:
         voice.set_language("en")
 

@@ -258,7 +258,7 @@ class Stepper:
         for side in SIDES:
             rows = "".join(
                 f"<tr><td>{html.escape(voice.state_name(k))}</td>"
-                f"<td>{html.escape(voice.state_value(v))}</td></tr>"
+                f"<td>{html.escape(voice.state_value(v, k))}</td></tr>"
                 for k, v in self.model.snapshot(side).items())
             self._states[side].value = f"<table>{rows}</table>"
             self._messages[side].value = "".join(

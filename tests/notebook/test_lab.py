@@ -47,7 +47,7 @@ def test_typing_and_clicking_send_shows_the_message_on_the_other_panel(lab: Chat
     assert panel.input.value == ""
     assert message_lines(lab, "A") == [("sent", said("A", "hello client 2"))]
     assert message_lines(lab, "B") == [("new", said("A", "hello client 2"))]
-    assert "sent=0, received=1, last carried=None, resends=0" in lab.panel("B").counters.value
+    assert "sent=0, received=1, last carried=none, resends=0" in lab.panel("B").counters.value
 
 
 def test_dropping_the_next_datagram_shows_a_loss_and_the_reports_resend(lab: ChatLab) -> None:
