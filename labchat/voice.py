@@ -784,6 +784,40 @@ def column(key: str) -> str:
     return _(COLUMNS[key])
 
 
+# What a view shows as plain text where no widget or chart can be drawn (a
+# notebook's text/plain output, a console): one short line, in the reader's words.
+
+
+def chart_text(summary: str) -> str:
+    """A sequence chart in one line: ``summary`` is its ``wire_summary``."""
+    return _("sequence chart: {summary}", summary=summary)
+
+
+def chart_stack_text(headings: Sequence[str]) -> str:
+    """Charts of the same scenario stacked: their headings."""
+    return _("sequence charts: {headings}", headings=" / ".join(headings))
+
+
+def stepper_text(protocol: str, steps: int, now: float, in_flight: int) -> str:
+    """A step-through in one line: its rung, how far it went, what waits on the wire."""
+    return ngettext("step-through of {protocol}: {n} step, t={time}, {in_flight} in flight",
+                    "step-through of {protocol}: {n} steps, t={time}, {in_flight} in flight",
+                    steps, protocol=protocol, time=f"{now:.3f}", in_flight=in_flight)
+
+
+def predictor_text(figure: str, position: int, total: int, right: int, made: int) -> str:
+    """A textbook figure being predicted, in one line: where it stands and the score."""
+    return _("figure {figure}: step {position} of {total}, {score}", figure=figure,
+             position=position, total=total, score=figure_score(right, made))
+
+
+def chat_lab_text(protocol: str, names: Sequence[str], closed: bool) -> str:
+    """A chat lab in one line: its rung and its two people (no ports, ids or times)."""
+    return _("chat lab: {protocol}, {first} and {second}, {state}", protocol=protocol,
+             first=user_text(names[0]), second=user_text(names[1]),
+             state=_("closed") if closed else _("open"))
+
+
 # -- the step-through ------------------------------------------------------------------
 
 
@@ -906,6 +940,11 @@ def story_arrives(seed: int, label_text: str, copy: bool) -> str:
 
 def story_all_lost() -> str:
     return _("one message, every datagram lost, until the sender gives up")
+
+
+def unanswered_message() -> str:
+    """The message the backoff exercise's sender sends into a network that loses it all."""
+    return _("anyone there?")
 
 
 # -- the chat lab's summary ------------------------------------------------------------

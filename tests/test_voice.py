@@ -191,7 +191,6 @@ LEFT_OUTSIDE = {
     "build/exercises.py": 2,  # the harvest keys ("ack lost")
     "build/scenarios.py": 2,
     "commands/grade.py": 1,  # a status key in scores.csv, "timed out"
-    "notebook/exercises.py": 1,  # the message the backoff exercise sends
     "protocols/envelope.py": 1,  # an enveloped rung's docstring, for the coder
     "sim/channel.py": 2,  # the causes a record keeps ("drop next"), shown through the voice
     "udp/relay.py": 2,  # the causes a record keeps ("relay closed")

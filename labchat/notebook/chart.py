@@ -374,7 +374,8 @@ class SequenceChart:
         return self.svg()
 
     def __repr__(self) -> str:
-        return f"<SequenceChart: {voice.wire_summary(self.records)}>"
+        # The line a notebook shows as text/plain: the reader's words, no class name.
+        return voice.chart_text(voice.wire_summary(self.records))
 
 
 # -- layout --------------------------------------------------------------------------

@@ -295,7 +295,7 @@ def backoff_scenarios() -> list[Scenario]:
         engines = [create_engine("stop-and-wait", timeout=timeout, max_timeout=max_timeout,
                                  max_retries=max_retries) for _ in range(2)]
         network = ManualNetwork(engines[0], engines[1])
-        network.send("A", "anyone there?")
+        network.send("A", voice.unanswered_message())
         for _ in range(HARVEST_STEPS):  # every datagram is lost: only timers move
             for record in network.in_flight():
                 network.drop(record.id)

@@ -339,9 +339,9 @@ class ChatLab:
         self.close()
 
     def __repr__(self) -> str:
-        # No ports, ids or times: notebooks compare this text (nbval).
-        state = "closed" if self._closed else "open"
-        return f"ChatLab(protocol={self.protocol!r}, names={self.names!r}) {state}"
+        # The line a notebook shows as text/plain, in the reader's words. No ports,
+        # ids or times: notebooks compare this text (nbval).
+        return voice.chat_lab_text(self.protocol, self.names, self._closed)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         return display_bundle(self.widget, repr(self), **kwargs)

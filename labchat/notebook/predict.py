@@ -92,8 +92,9 @@ class Predictor:
 
     def __repr__(self) -> str:
         right, made = self.walk.score()
-        return (f"<Predictor {self.walk.figure.key}: step {self.walk.position} of "
-                f"{len(self.walk.figure.script)}, {right}/{made} right>")
+        # The line a notebook shows as text/plain (display_bundle): the reader's words.
+        return voice.predictor_text(self.walk.figure.key, self.walk.position,
+                                    len(self.walk.figure.script), right, made)
 
     # -- the widget ------------------------------------------------------------
 

@@ -65,4 +65,4 @@ class ChartStack:
         return self.svg()
 
     def __repr__(self) -> str:
-        return f"<ChartStack: {' / '.join(heading for heading, _ in self.charts)}>"
+        return voice.chart_stack_text([heading for heading, _ in self.charts])

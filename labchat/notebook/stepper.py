@@ -163,8 +163,9 @@ class Stepper:
         return display_bundle(self._root, repr(self), **kwargs)
 
     def __repr__(self) -> str:
-        return (f"<Stepper {self.protocol}: {len(self.steps)} steps, t={self.model.now:.3f}, "
-                f"{len(self.in_flight())} in flight>")
+        # The line a notebook shows as text/plain (display_bundle): the reader's words.
+        return voice.stepper_text(self.protocol, len(self.steps), self.model.now,
+                                  len(self.in_flight()))
 
     # -- the widget ------------------------------------------------------------
 

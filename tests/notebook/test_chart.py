@@ -452,4 +452,4 @@ def test_a_stack_is_one_picture_with_each_chart_under_its_heading() -> None:
     assert ["".join(t.itertext()) for t in root.findall(f"{SVG}text")] == [
         voice.user_text("report"), voice.user_text("stop-and-wait")]
     assert len(by_class(root, "labchat-corrupted")) == 1
-    assert repr(stack) == "<ChartStack: report / stop-and-wait>"
+    assert repr(stack) == "sequence charts: report / stop-and-wait"

@@ -169,7 +169,7 @@ def test_the_threads_never_print(capfd: pytest.CaptureFixture[str]) -> None:
 
 def test_repr_is_free_of_ports_and_ids(lab: ChatLab) -> None:
     bundle = lab._repr_mimebundle_()
-    assert bundle["text/plain"] == "ChatLab(protocol='report', names=('A', 'B')) open"
+    assert bundle["text/plain"] == "chat lab: report, \u2068A\u2069 and \u2068B\u2069, open"
     assert "application/vnd.jupyter.widget-view+json" in bundle
 
 

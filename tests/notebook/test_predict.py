@@ -77,4 +77,4 @@ def test_a_step_models_chart_draws_every_datagram_of_its_run() -> None:
 
     model = StepModel("stop-and-wait", script=["send A m1", "drop 0", "timer", "deliver 1"])
     assert repr(step_chart(model)) == (
-        "<SequenceChart: 3 datagrams (1 ack, 1 data, 1 resend), 1 lost, 1 in flight>")
+        "sequence chart: 3 datagrams (1 ack, 1 data, 1 resend), 1 lost, 1 in flight")
