@@ -16,6 +16,7 @@ it compares outputs and keeps the ``text/plain`` repr ("<Figure size ... with
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
@@ -282,14 +283,15 @@ def utilization_table(runs: Sequence[LinkRun], *, transmit: float) -> str:
     c = voice.column
     intervals = utilization_spread(runs)
     rtt_of = {run.delay: run.rtt for run in runs}
-    header = f"{c('rtt'):>8} {c('window'):>6} {c('utilization'):>15} {c('formula'):>8}"
-    lines = [header, "-" * len(header)]
+    columns = [(c("rtt"), 8, ">"), (c("window"), 6, ">"), (c("utilization"), 15, ">"),
+               (c("formula"), 8, ">")]
+    rows = []
     for (delay, window), measured in sorted(intervals.items()):
         rtt = rtt_of[delay]
-        lines.append(f"{rtt * 1000:>8g} {window:>6} "
-                     f"{f'{measured.mean:.3f} ± {measured.half_width:.3f}':>15} "
-                     f"{pipelined_utilization(window, rtt, transmit):>8.3f}")
-    return "\n".join(lines)
+        rows.append([f"{rtt * 1000:g}", str(window),
+                     f"{measured.mean:.3f} ± {measured.half_width:.3f}",
+                     f"{pipelined_utilization(window, rtt, transmit):.3f}"])
+    return text_table(columns, rows)
 
 
 def spread_table(runs: Sequence[Stats], *, window: int = GO_BACK_N_WINDOW) -> str:
@@ -297,19 +299,19 @@ def spread_table(runs: Sequence[Stats], *, window: int = GO_BACK_N_WINDOW) -> st
     c = voice.column
     overhead = spread(runs, lambda run: run.overhead)
     goodput = spread(runs, lambda run: run.goodput)
-    header = (f"{c('protocol'):<17} {c('loss'):>5} {c('overhead'):>15} {c('expected'):>8} "
-              f"{c('goodput'):>17}")
-    lines = [header, "-" * len(header)]
+    columns = [(c("protocol"), 17, "<"), (c("loss"), 5, ">"), (c("overhead"), 15, ">"),
+               (c("expected"), 8, ">"), (c("goodput"), 17, ">")]
+    table = []
     for protocol, rows in _group(runs).items():
         for loss in sorted({row.loss for row in rows}):
             o, g = overhead.get((protocol, loss)), goodput.get((protocol, loss))
             expected = expected_overhead(protocol, loss, window=window)
-            lines.append(
-                f"{protocol:<17} {loss:>5.2f} "
-                f"{'-' if o is None else f'{o.mean:.2f} ± {o.half_width:.2f}':>15} "
-                f"{_number(expected, 2):>8} "
-                f"{'-' if g is None else f'{g.mean:.1f} ± {g.half_width:.1f}':>17}")
-    return "\n".join(lines)
+            table.append([
+                protocol, f"{loss:.2f}",
+                "-" if o is None else f"{o.mean:.2f} ± {o.half_width:.2f}",
+                _number(expected, 2),
+                "-" if g is None else f"{g.mean:.1f} ± {g.half_width:.1f}"])
+    return text_table(columns, table)
 
 
 @in_labchat_font
@@ -332,20 +334,19 @@ def sweep_table(stats: Sequence[Stats], *, window: int = GO_BACK_N_WINDOW) -> st
     seeded sweep, independent of fonts and matplotlib versions.
     """
     c = voice.column
-    header = (f"{c('protocol'):<17} {c('loss'):>5} {c('delivered'):>9} {c('gave_up'):>7} "
-              f"{c('data'):>6} {c('resends'):>7} {c('acks'):>6} {c('overhead'):>8} "
-              f"{c('expected'):>8} {c('goodput'):>8}")
-    lines = [header, "-" * len(header)]
+    columns = [(c("protocol"), 17, "<"), (c("loss"), 5, ">"), (c("delivered"), 9, ">"),
+               (c("gave_up"), 7, ">"), (c("data"), 6, ">"), (c("resends"), 7, ">"),
+               (c("acks"), 6, ">"), (c("overhead"), 8, ">"), (c("expected"), 8, ">"),
+               (c("goodput"), 8, ">")]
+    table = []
     for protocol, rows in _group(stats).items():
         for row in rows:
             expected = expected_overhead(protocol, row.loss, window=window)
-            lines.append(
-                f"{protocol:<17} {row.loss:>5.2f} {row.delivered:>4}/{row.messages:<4} "
-                f"{row.gave_up:>7} {row.data_datagrams:>6} {row.resends:>7} {row.acks:>6} "
-                f"{_number(row.overhead, 2):>8} {_number(expected, 2):>8} "
-                f"{_number(row.goodput, 1):>8}"
-            )
-    return "\n".join(lines)
+            table.append([
+                protocol, f"{row.loss:.2f}", f"{row.delivered:>4}/{row.messages:<4}",
+                str(row.gave_up), str(row.data_datagrams), str(row.resends), str(row.acks),
+                _number(row.overhead, 2), _number(expected, 2), _number(row.goodput, 1)])
+    return text_table(columns, table)
 
 
 def _group(stats: Iterable[Stats]) -> dict[str, list[Stats]]:
@@ -362,6 +363,46 @@ def _number(value: float | None, digits: int) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def cells(text: str) -> int:
+    """How many cells of a monospace font ``text`` takes: a zero-width non-joiner,
+    a bidi isolate or a combining mark takes none (``len`` counts them)."""
+    return sum(unicodedata.category(char) not in ("Mn", "Me", "Cf") for char in text)
+
+
+#: A text table's column: its heading, its narrowest width, "<" (left) or ">" (right).
+Column = tuple[str, int, str]
+
+
+def text_table(columns: Sequence[Column], rows: Iterable[Sequence[str]],
+               last: tuple[str, Sequence[str]] | None = None) -> str:
+    """Fixed-width text: a heading line, a rule, one line per row.
+
+    Each column is as wide as its widest cell, heading included, so a longer
+    heading (a translation's) widens its column instead of pushing the others
+    aside. ``last`` is a free column of (heading, one cell per row) after two
+    spaces, never padded. In a right-to-left language each heading is isolated:
+    a run of Persian headings would otherwise read as one right-to-left phrase
+    and show the columns' headings in reverse order above left-to-right numbers.
+    """
+    table = [list(row) for row in rows]
+    widths = [max([minimum, cells(heading), *(cells(row[i]) for row in table)])
+              for i, (heading, minimum, _) in enumerate(columns)]
+    isolate = voice.user_text if voice.direction() == "rtl" else str
+
+    def line(texts: Sequence[str], tail: str | None) -> str:
+        padded = []
+        for text, width, (_, _, align) in zip(texts, widths, columns, strict=True):
+            gap = " " * (width - cells(text))
+            padded.append(text + gap if align == "<" else gap + text)
+        return " ".join(padded) + ("" if tail is None else f"  {tail}")
+
+    header = line([isolate(heading) for heading, _, _ in columns],
+                  None if last is None else isolate(last[0]))
+    tails: Sequence[str | None] = [None] * len(table) if last is None else last[1]
+    body = [line(row, tail) for row, tail in zip(table, tails, strict=True)]
+    return "\n".join([header, "-" * cells(header), *body])
+
+
 def counts_table(networks: Mapping[str, RanNetwork]) -> str:
     """One line per run of the same scenario: what B delivered and what it cost.
 
@@ -370,17 +411,17 @@ def counts_table(networks: Mapping[str, RanNetwork]) -> str:
     a notebook to print side by side.
     """
     c = voice.column
-    header = (f"{c('protocol'):<17} {c('data'):>5} {c('resends'):>7} {c('acks'):>5} "
-              f"{c('seconds'):>8}  {voice.label('delivered_by_b')}")
-    lines = [header, "-" * len(header)]
+    columns = [(c("protocol"), 17, "<"), (c("data"), 5, ">"), (c("resends"), 7, ">"),
+               (c("acks"), 5, ">"), (c("seconds"), 8, ">")]
+    rows, delivered = [], []
     for label, network in networks.items():
         sent = network.sent_by_kind
-        delivered = [str(e.to_dict()["text"]) for e in network.events["B"]
-                     if isinstance(e, MessageDelivered)]
-        data = sent["data"] + sent["resend"]
-        lines.append(f"{label:<17} {data:>5} {sent['resend']:>7} {sent['ack']:>5} "
-                     f"{network.now:>8.3f}  {' '.join(map(voice.user_text, delivered))}")
-    return "\n".join(lines)
+        texts = [str(e.to_dict()["text"]) for e in network.events["B"]
+                 if isinstance(e, MessageDelivered)]
+        rows.append([label, str(sent["data"] + sent["resend"]), str(sent["resend"]),
+                     str(sent["ack"]), f"{network.now:.3f}"])
+        delivered.append(" ".join(map(voice.user_text, texts)))
+    return text_table(columns, rows, (voice.label("delivered_by_b"), delivered))
 
 
 def progress_bar(total: int, description: str | None = None) -> tuple[Any, Callable[..., None]]:
