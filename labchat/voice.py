@@ -1322,7 +1322,8 @@ OUTCOME_NAMES = {
     "buffered": N_("the receiver buffers it (out of order) and ACKs it"),
     "duplicate": N_("the receiver discards it as a duplicate and ACKs again"),
     "out_of_order": N_("the receiver discards it (a gap before it) and ACKs again"),
-    "acked": N_("the ACK acknowledges something new: the sender's window moves"),
+    "acked": N_("the ACK acknowledges something new: the sender's window moves if it "
+                "covers the oldest message"),
     "nothing_new": N_("nothing new: the sender ignores it"),
 }
 
