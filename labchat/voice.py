@@ -29,7 +29,7 @@ from __future__ import annotations
 import gettext
 import html
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -134,6 +134,23 @@ def N_(message: str) -> str:  # gettext's own name for the marker
 
 
 set_language(os.environ.get(LANGUAGE_VARIABLE, ENGLISH))
+
+# Translators: what goes between the items of a list a person reads ("3 ack, 2 data",
+# "sent=2, timer=off"): Persian writes the Arabic comma and a space, "، ".
+LIST_SEPARATOR = N_(", ")
+
+
+def list_separator() -> str:
+    """What goes between a list's items in the current language (", " in English)."""
+    return _(LIST_SEPARATOR)
+
+
+def join_list(items: Iterable[str]) -> str:
+    """``items`` as one list a person reads: ``["a", "b"]`` -> "a, b" ("a، b" in Persian).
+
+    Only for prose: a wire format, a file or a Python call keeps its own comma.
+    """
+    return list_separator().join(items)
 
 
 # -- user text -------------------------------------------------------------------------
@@ -486,7 +503,7 @@ def record_title(record: WireRecord) -> str:
     if record.received is not None:
         parts.append(_("corrupted on the way: arrived as {bytes}",
                        bytes=payload_label(record.received)))
-    return ", ".join(parts)
+    return join_list(parts)
 
 
 def record_line(record: WireRecord) -> str:
@@ -526,11 +543,11 @@ def wire_summary(records: Sequence[WireRecord]) -> str:
         kinds[kind] = kinds.get(kind, 0) + 1
     dropped = sum(1 for r in records if r.fate == "dropped")
     in_flight = sum(1 for r in records if r.fate == "in_flight")
-    detail = ", ".join(f"{n} {kind_name(kind)}" for kind, n in sorted(kinds.items()))
+    detail = join_list(f"{n} {kind_name(kind)}" for kind, n in sorted(kinds.items()))
     text = ngettext("{n} datagram", "{n} datagrams", len(records))
     if detail:
         text += f" ({detail})"
-    return text + ", " + _("{lost} lost, {in_flight} in flight", lost=dropped,
+    return text + list_separator() + _("{lost} lost, {in_flight} in flight", lost=dropped,
                            in_flight=in_flight)
 
 
@@ -586,10 +603,10 @@ def state_value(value: object, key: str | None = None, *, short: bool = False) -
             return _("none")
         items = [state_value(item) for item in value]
         if short and len(items) > SHORT_LIST:
-            return _("[{first}, … {n} items]", first=", ".join(items[:5]), n=len(items))
-        return "[" + ", ".join(items) + "]"
+            return _("[{first}, … {n} items]", first=join_list(items[:5]), n=len(items))
+        return "[" + join_list(items) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {state_value(v)}" for k, v in value.items()) + "}"
+        return "{" + join_list(f"{k}: {state_value(v)}" for k, v in value.items()) + "}"
     return str(value)
 
 
@@ -603,7 +620,7 @@ def decimal(value: float) -> str:
 
 def format_state(state: Mapping[str, object]) -> str:
     """``{"sent": 2, "timer": None}`` -> ``"sent=2, timer=off"``: a chart note, a panel counter."""
-    return ", ".join(f"{state_name(key)}={state_value(value, key, short=True)}"
+    return join_list(f"{state_name(key)}={state_value(value, key, short=True)}"
                      for key, value in state.items())
 
 
@@ -668,7 +685,7 @@ def window_part(part: str) -> str:
 
 def window_title(size: int, base: int, following: int, parts: Sequence[tuple[int, str]]) -> str:
     """A window bar's tooltip: its edges and the part each number is in."""
-    each = ", ".join(f"{seq} {window_part(part)}" for seq, part in parts)
+    each = join_list(f"{seq} {window_part(part)}" for seq, part in parts)
     return _("window of {size}: base {base}, next {next}; {each}", size=size, base=base,
              next=following, each=each)
 
@@ -687,8 +704,8 @@ def timer_title(seq: int | None, start: float, end: float, timeout: float | None
     else:
         span = _("timer: {span}", span=span)
     if timeout is not None:
-        span += ", " + _("timeout {seconds} s", seconds=f"{timeout:g}")
-    return f"{span}, {ended}"
+        span += list_separator() + _("timeout {seconds} s", seconds=f"{timeout:g}")
+    return join_list((span, ended))
 
 
 def chart_break(seconds: float) -> str:
@@ -877,7 +894,7 @@ def step_usage() -> str:
 
 def step_not_in_flight(datagram_id: int, waiting: Sequence[int]) -> str:
     return _("datagram {id} is not in flight (in flight: {waiting})", id=datagram_id,
-             waiting=", ".join(map(str, waiting)) or _("none"))
+             waiting=join_list(map(str, waiting)) or _("none"))
 
 
 def step_not_an_id(word: str) -> str:
@@ -961,7 +978,7 @@ def lab_heading(protocol: str, seed: int, peer: tuple[str, str] | None = None) -
 def wire_direction(source: str, destination: str, total: int, kinds: Mapping[str, int],
                    lost: int, duplicated: int) -> str:
     """One direction of the wire: how many datagrams of each kind, lost, duplicated."""
-    detail = ", ".join(f"{n} {kind_name(k)}" for k, n in sorted(kinds.items()))
+    detail = join_list(f"{n} {kind_name(k)}" for k, n in sorted(kinds.items()))
     return _("wire {source}->{destination}: {datagrams} ({detail}), {lost} lost, "
              "{duplicated} duplicated", source=source, destination=destination,
              datagrams=ngettext("{n} datagram", "{n} datagrams", total), detail=detail,
@@ -974,12 +991,12 @@ def step_heading(protocol: str, now: float, steps: int) -> str:
 
 
 def step_delivered(side: str, texts: Sequence[str]) -> str:
-    shown = ", ".join(quoted(text) for text in texts) or _("nothing")
+    shown = join_list(quoted(text) for text in texts) or _("nothing")
     return _("{side} delivered: {texts}", side=side, texts=shown)
 
 
 def step_wire(total: int, fates: Mapping[str, int]) -> str:
-    detail = ", ".join(f"{count} {fate_name(fate)}" for fate, count in fates.items())
+    detail = join_list(f"{count} {fate_name(fate)}" for fate, count in fates.items())
     return _("wire: {datagrams}, {detail}", detail=detail,
              datagrams=ngettext("{n} datagram", "{n} datagrams", total))
 
@@ -1341,7 +1358,7 @@ def outcome_name(outcome: str) -> str:
 
 
 def figure_unknown(key: str, known: Sequence[str]) -> str:
-    return _("no figure {key}; the figures are {known}", key=quoted(key), known=", ".join(known))
+    return _("no figure {key}; the figures are {known}", key=quoted(key), known=join_list(known))
 
 
 def figure_done() -> str:
@@ -1349,7 +1366,7 @@ def figure_done() -> str:
 
 
 def figure_predict_first(choices: Sequence[str]) -> str:
-    return _("predict first: choose one of {choices}", choices=", ".join(choices))
+    return _("predict first: choose one of {choices}", choices=join_list(choices))
 
 
 def figure_next(number: int, total: int, caption: str) -> str:
