@@ -461,9 +461,45 @@ def test_a_state_value_is_said_in_words_never_as_python_writes_it() -> None:
     try:
         assert [voice.state_value(v, k) for v, k in values] == [
             "خاموش", "هنوز اندازه‌گیری نشده", "هیچ", "بله", "خیر", "3", "2", "1.2", "0.0000001",
-            "هیچ", "[3, 4]", "آماده"]  # Latin digits, as the Persian handouts print them
+            "هیچ", "[3، 4]", "آماده"]  # Latin digits, as the Persian handouts print them
     finally:
         voice.set_language("en")
+
+
+def two_datagrams() -> list[WireRecord]:
+    """A delivered data datagram and its lost ACK."""
+    data = WireRecord(id=0, source="A", sent_at=0.0, payload=b"D0 x", kind="data", seq=0,
+                      label="D0 x", fate="delivered", arrived_at=0.1)
+    ack = WireRecord(id=1, source="B", sent_at=0.1, payload=b"A0", kind="ack", seq=0,
+                     label="A0", fate="dropped", cause="random")
+    return [data, ack]
+
+
+def test_english_lists_keep_the_comma() -> None:
+    assert voice.wire_summary(two_datagrams()) == "2 datagrams (1 ack, 1 data), 1 lost, 0 in flight"
+    assert voice.format_state({"sent": 2, "timer": None, "buffered": [3, 4]}) == (
+        "sent=2, timer=off, buffered=[3, 4]")
+
+
+@pytest.mark.usefixtures("persian")
+def test_persian_lists_use_the_arabic_comma() -> None:
+    assert voice.wire_summary(two_datagrams()) == "2 دیتاگرام (1 تصدیق، 1 داده)، 1 گم‌شده، 0 در راه"
+    assert voice.format_state({"sent": 2, "timer": None, "buffered": [3, 4]}) == (
+        "فرستاده=2، زمان‌سنج=خاموش، در بافر=[3، 4]")
+    stepper = Stepper("go-back-n", script=["send A hi", "send A yo", "deliver 0", "drop 1",
+                                           "timer"])
+    try:
+        summary = stepper.summary()
+        chart = svg_text(shown_by_class(stepper.widget)["labchat-chart"]
+                         .removeprefix('<div class="labchat-chart">').removesuffix("</div>"))
+    finally:
+        stepper.close()
+    state_line = summary.splitlines()[1]
+    assert state_line.startswith("A: پایهٔ ارسال=0، شمارهٔ ترتیب بعدی=2، پنجره=4، "), state_line
+    # The chart breaks a long state note after an Arabic comma, never leaving a Latin one.
+    assert "شمارهٔ ترتیب بعدی=2،\u2069" in chart
+    for shown in (summary, chart):
+        assert ", " not in shown and "،" in shown
 
 
 def stopped_timer_run() -> Stepper:

@@ -101,7 +101,7 @@ def exercise(key: str | Exercise) -> Exercise:
         return BY_KEY[key]
     except KeyError:
         raise ValueError(voice.error("no_exercise", key=voice.shown(key),
-                                     known=", ".join(BY_KEY))) from None
+                                     known=voice.join_list(BY_KEY))) from None
 
 
 # -- the suites ------------------------------------------------------------------------

@@ -25,4 +25,4 @@ def engine_class(text: str) -> type[Engine]:
 def add_protocol_flag(parser: argparse.ArgumentParser, default: str = "report") -> None:
     parser.add_argument(
         "--protocol", type=engine_class, default=PROTOCOLS[default], metavar="PROTOCOL",
-        help=voice.cli("protocol", protocols=", ".join(PROTOCOLS), default=default))
+        help=voice.cli("protocol", protocols=voice.join_list(PROTOCOLS), default=default))

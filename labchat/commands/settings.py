@@ -32,4 +32,4 @@ def add_setting_flag(parser: argparse.ArgumentParser) -> None:
     names = sorted({info.name for engine in PROTOCOLS.values()
                     for info in engine.Settings.described()})
     parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
-                        help=voice.cli("setting", names=", ".join(names)))
+                        help=voice.cli("setting", names=voice.join_list(names)))

@@ -882,12 +882,15 @@ def _wrap_note(note: str) -> tuple[str, ...]:
 
 
 def _wrap(text: str) -> list[str]:
+    # A state line is a list (voice.format_state): break it between items, with
+    # the language's own separator (Persian writes "، "), its comma ending a line.
+    separator = voice.list_separator()
     lines: list[str] = []
     current = ""
-    for word in text.split(", "):
-        candidate = f"{current}, {word}" if current else word
+    for word in text.split(separator):
+        candidate = f"{current}{separator}{word}" if current else word
         if current and len(candidate) > NOTE_CHARS:
-            lines.append(current + ",")
+            lines.append(current + separator.rstrip())
             current = word
         else:
             current = candidate

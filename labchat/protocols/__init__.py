@@ -63,7 +63,7 @@ def resolve_protocol(protocol: ProtocolLike) -> type[Engine]:
         else protocol.rpartition(":")
     if path.endswith(".py"):
         return load_engine_class(Path(path), class_name or None)
-    known = ", ".join(PROTOCOLS)
+    known = voice.join_list(PROTOCOLS)
     raise ValueError(voice.error("unknown_protocol", protocol=voice.shown(protocol), known=known))
 
 
@@ -96,7 +96,7 @@ def load_engine_class(path: Path, class_name: str | None = None) -> type[Engine]
                    if isinstance(value, type) and issubclass(value, Engine)
                    and value.__module__ == module_name and not inspect.isabstract(value)]
         if len(defined) != 1:
-            names = (", ".join(sorted(c.__name__ for c in defined))
+            names = (voice.join_list(sorted(c.__name__ for c in defined))
                      or voice.error("no_engine_class"))
             raise ValueError(voice.error("engine_classes", path=path, count=len(defined),
                                          names=names))

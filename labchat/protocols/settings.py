@@ -69,7 +69,7 @@ class SettingInfo:
     def expected(self) -> str:
         """``a whole number from 1 to 16``: the words an error and the help use."""
         if self.kind is str:
-            return voice.error("one_of", choices=", ".join(self.choices))
+            return voice.error("one_of", choices=voice.join_list(self.choices))
         if self.kind is bool:
             return voice.error("on_or_off")
         return voice.error("whole_number_from" if self.kind is int else "number_from",
@@ -147,7 +147,7 @@ class EngineSettings:
         for described in cls.described():
             if described.name == name:
                 return described
-        known = ", ".join(described.name for described in cls.described())
+        known = voice.join_list(described.name for described in cls.described())
         raise SettingError(voice.error("no_setting", owner=owner, name=voice.shown(name),
                                        known=known))
 

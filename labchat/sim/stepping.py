@@ -259,8 +259,8 @@ class StepModel:
         """Deterministic multi-line text: clock, each peer's state and messages, the wire."""
         lines = [voice.step_heading(self.protocol, self.network.now, len(self.steps))]
         for side in SIDES:
-            state = ", ".join(f"{voice.state_name(k)}={voice.state_value(v, k)}"
-                              for k, v in self.engines[side].snapshot().items())
+            state = voice.join_list(f"{voice.state_name(k)}={voice.state_value(v, k)}"
+                                    for k, v in self.engines[side].snapshot().items())
             lines.append(f"{side}: {state}")
             lines.append(voice.step_delivered(side, self.delivered(side)))
         wire = self.network.wire

@@ -125,7 +125,7 @@ def test_the_text_a_persian_notebook_shows_for_a_view_is_persian() -> None:
         stepper.close()
         figure.close()
     assert texts == [
-        "نمودار توالی: 2 دیتاگرام (1 داده, 1 ارسال دوباره), 1 گم‌شده، 1 در راه",
+        "نمودار توالی: 2 دیتاگرام (1 داده، 1 ارسال دوباره)، 1 گم‌شده، 1 در راه",
         "نمودارهای توالی: report / stop-and-wait",
         "گام‌به‌گامِ go-back-n: 1 گام، t=0.000، 1 در راه",
         "شکل 3.16a: گام 0 از 9، 0 از 0 پیش‌بینی درست بود",
