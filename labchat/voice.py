@@ -1524,6 +1524,12 @@ ERRORS = {
     "secret_unreadable": N_("cannot read the secret file {path}: {error}"),
     "secret_short": N_("the secret in {path} has {size} bytes; use at least {minimum}"),
     "secret_too_short": N_("the secret has {size} bytes; use at least {minimum}"),
+    "fd_number": N_("expected fd:N with N a file descriptor number, got {text}"),
+    "fd_not_socket": N_("file descriptor {fd} is not an open socket: {reason}"),
+    "fd_not_udp": N_("file descriptor {fd} is not an IPv4 UDP socket"),
+    "fd_not_bound": N_("file descriptor {fd} is a UDP socket not bound to a port"),
+    "fd_twice": N_("--listen-a and --listen-b name the same file descriptor {fd}: "
+                   "the relay needs one socket for each side"),
     # Wireshark and the class's submissions
     "no_tshark": N_("tshark is not installed: run 'sudo apt-get install tshark'"),
     "tshark_failed": N_("tshark failed (status {status}): {problems}"),
@@ -1624,7 +1630,8 @@ events ("datagram_sent", "datagram_received") alike, each with its fields.
 """),
     "name": N_("this side's name, for the prompt"),
     "peer_name": N_("the other side's name, shown before its messages"),
-    "listen": N_("address to bind (default 127.0.0.1:0, a free port)"),
+    "listen": N_("address to bind (default 127.0.0.1:0, a free port), or fd:N to use the "
+                 "bound UDP socket inherited on file descriptor N"),
     "peer": N_("address to send to"),
     "jsonl": N_("print every event as one JSON object per line"),
     "linger": N_("at end of input, wait this long for unfinished messages (default 1.0)"),
@@ -1666,8 +1673,10 @@ events ("datagram_sent", "datagram_received") alike, each with its fields.
                              "Ctrl-C or SIGTERM."),
     "peer_a": N_("peer A's address"),
     "peer_b": N_("peer B's address"),
-    "listen_a": N_("where A sends (default: a free port)"),
-    "listen_b": N_("where B sends (default: a free port)"),
+    "listen_a": N_("where A sends (default: a free port), or fd:N: the bound UDP socket "
+                   "inherited on file descriptor N"),
+    "listen_b": N_("where B sends (default: a free port), or fd:N: the bound UDP socket "
+                   "inherited on file descriptor N"),
     "relay_jsonl": N_("log each decision on stdout"),
     "relay_ready": N_("relay: A sends to {a}, B sends to {b}"),
     "relay_done": N_("relay: {decided} datagrams decided, {forwarded} forwarded, "

@@ -78,6 +78,9 @@ from labchat.udp.wirelog import SentDatagram, WireLog
 from labchat.udp.worker import POLL_INTERVAL, Worker
 
 Address: TypeAlias = tuple[str, int]
+#: Where a socket listens: an address to bind, or a UDP socket already bound
+#: (handed over by whoever started the process; see ``parse_listen``).
+Listen: TypeAlias = Address | socket.socket
 
 #: Larger than any limit an engine enforces, so an oversized datagram is
 #: seen whole and rejected visibly instead of being cut by the kernel.
@@ -101,6 +104,70 @@ def parse_address(text: str) -> Address:
     return host, int(port)
 
 
+#: How a listen flag names an inherited socket: ``fd:N``, systemd's socket-activation idea.
+INHERITED = "fd:"
+
+
+def parse_listen(text: str) -> Listen:
+    """``HOST:PORT`` to bind, or ``fd:N``: the bound UDP socket inherited on descriptor N.
+
+    A parent that binds port 0, reads the port back and passes the socket on
+    knows the port before the child starts, and no other process can take it
+    in between (as it could if the parent closed its socket and the child
+    bound the number again).
+    """
+    if text.startswith(INHERITED):
+        return inherited_socket(text[len(INHERITED):])
+    return parse_address(text)
+
+
+def inherited_socket(number: str) -> socket.socket:
+    """The bound IPv4 UDP socket open on descriptor ``number``, with a clear error if not."""
+    not_a_number = ValueError(voice.error("fd_number", text=voice.shown(INHERITED + number)))
+    try:
+        descriptor = int(number) if number.isdigit() else -1  # "²" is a digit int() refuses
+    except ValueError:
+        descriptor = -1
+    if descriptor < 0:
+        raise not_a_number
+    try:
+        sock = socket.socket(fileno=descriptor)
+    except (OverflowError, ValueError):  # beyond any descriptor the system can have
+        raise not_a_number from None
+    except OSError as error:  # not open (EBADF), or not a socket (ENOTSOCK)
+        raise ValueError(voice.error("fd_not_socket", fd=descriptor,
+                                     reason=error.strerror or error)) from None
+    try:
+        if sock.family != socket.AF_INET or sock.type != socket.SOCK_DGRAM:
+            raise ValueError(voice.error("fd_not_udp", fd=descriptor))
+        if sock.getsockname()[1] == 0:
+            raise ValueError(voice.error("fd_not_bound", fd=descriptor))
+    except ValueError:
+        sock.detach()  # not ours to close: we refuse it and leave it as it was
+        raise
+    return sock
+
+
+def describe_listen(listen: Listen) -> str:
+    """Where ``listen`` listens, for a message: the address, or the socket's address."""
+    if isinstance(listen, socket.socket):
+        return format_address(listen.getsockname())
+    return format_address(listen)
+
+
+def bound_socket(listen: Listen) -> socket.socket:
+    """A UDP socket bound as ``listen`` says: the handed-over one itself, or a new one bound."""
+    if isinstance(listen, socket.socket):
+        return listen
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.bind(listen)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def format_address(address: Address) -> str:
     return f"{address[0]}:{address[1]}"
 
@@ -119,8 +186,10 @@ class UdpPeer(Worker[Event]):
     """Run ``engine`` on a UDP socket bound to ``bind``, talking to ``peer``.
 
     Binding port 0 (the default) lets the system choose a free port; read it
-    back from ``address``. The peer address may be given later with
-    ``connect()``, so two peers can bind first and then point at each other.
+    back from ``address``. ``bind`` may instead be a bound UDP socket, which
+    the peer adopts (and closes when it closes), as if it had bound it. The
+    peer address may be given later with ``connect()``, so two peers can bind
+    first and then point at each other.
     """
 
     def __init__(
@@ -128,7 +197,7 @@ class UdpPeer(Worker[Event]):
         engine: Engine,
         *,
         peer: Address | None = None,
-        bind: Address = ("127.0.0.1", 0),
+        bind: Listen = ("127.0.0.1", 0),
         name: str = "peer",
         clock: Callable[[], float] = time.monotonic,
         wire_log: WireLog | None = None,
@@ -152,9 +221,8 @@ class UdpPeer(Worker[Event]):
         self.received = 0  # datagrams from the partner given to the engine, shown or not
         self._clock = clock
         self._counts: Counter[str] = Counter()  # events published so far, by name
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._socket = bound_socket(bind)
         try:
-            self._socket.bind(bind)
             self.receive_buffer = fit_receive_buffer(self._socket, engine)
             self._socket.setblocking(False)
         except OSError:

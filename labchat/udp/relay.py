@@ -60,7 +60,7 @@ from labchat.protocols.base import Outgoing
 from labchat.sim.channel import Decision, Direction, Impairment, ImpairmentModel, corrupted
 from labchat.trace import Fate, Side, WireRecord
 from labchat.udp.noise import NoiseLimiter
-from labchat.udp.peer import RECEIVE_BUFFER, Address, format_address
+from labchat.udp.peer import RECEIVE_BUFFER, Address, Listen, bound_socket, format_address
 from labchat.udp.wirelog import SentDatagram, WireLog
 from labchat.udp.worker import POLL_INTERVAL, Worker
 
@@ -79,15 +79,19 @@ def describe_bytes(payload: bytes) -> Outgoing:
 
 
 class UdpRelay(Worker[WireRecord]):
-    """Forward datagrams between peer ``a`` and peer ``b`` through an impairment model."""
+    """Forward datagrams between peer ``a`` and peer ``b`` through an impairment model.
+
+    ``listen_a`` and ``listen_b`` are addresses to bind, or bound UDP sockets
+    the relay adopts (and closes when it closes).
+    """
 
     def __init__(
         self,
         a: Address,
         b: Address,
         *,
-        listen_a: Address = ("127.0.0.1", 0),
-        listen_b: Address = ("127.0.0.1", 0),
+        listen_a: Listen = ("127.0.0.1", 0),
+        listen_b: Listen = ("127.0.0.1", 0),
         model: ImpairmentModel | None = None,
         describe: Callable[[bytes], Outgoing] | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -122,15 +126,16 @@ class UdpRelay(Worker[WireRecord]):
         self._order = 0
         self._sockets: dict[Side, socket.socket] = {}
         try:
-            binds: tuple[tuple[Side, Address], ...] = (("A", listen_a), ("B", listen_b))
+            binds: tuple[tuple[Side, Listen], ...] = (("A", listen_a), ("B", listen_b))
             for side, bind in binds:
-                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                self._sockets[side] = sock
-                sock.bind(bind)
-                sock.setblocking(False)
+                self._sockets[side] = bound_socket(bind)
+                self._sockets[side].setblocking(False)
         except OSError:
             for sock in self._sockets.values():
                 sock.close()
+            for bind in (listen_a, listen_b):  # handed over: ours to close, bound or not yet
+                if isinstance(bind, socket.socket):
+                    bind.close()
             raise
         self.listen_a_address: Address = self._sockets["A"].getsockname()
         self.listen_b_address: Address = self._sockets["B"].getsockname()
