@@ -42,7 +42,16 @@ from labchat.events import (
     ResendReceived,
 )
 from labchat.protocols import Engine, SettingError, create_engine, create_enveloped
-from labchat.udp.peer import KEEP, Address, UdpPeer, format_address, parse_address
+from labchat.udp.peer import (
+    KEEP,
+    Address,
+    Listen,
+    UdpPeer,
+    describe_listen,
+    format_address,
+    parse_address,
+    parse_listen,
+)
 from labchat.udp.sessions import new_session, read_secret
 
 #: Events a person does not need to see in human mode (they are in --jsonl).
@@ -62,8 +71,8 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--name", default="me", help=voice.cli("name"))
     parser.add_argument("--peer-name", default="peer",
                         help=voice.cli("peer_name"))
-    parser.add_argument("--listen", type=_address, default=("127.0.0.1", 0), metavar="HOST:PORT",
-                        help=voice.cli("listen"))
+    parser.add_argument("--listen", type=_listen, default=("127.0.0.1", 0),
+                        metavar="HOST:PORT|fd:N", help=voice.cli("listen"))
     parser.add_argument("--peer", type=_address, required=True, metavar="HOST:PORT",
                         help=voice.cli("peer"))
     add_protocol_flag(parser)
@@ -83,6 +92,13 @@ def add_parser(commands: Any) -> None:
 def _address(text: str) -> Address:
     try:
         return parse_address(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _listen(text: str) -> Listen:
+    try:
+        return parse_listen(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
@@ -132,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
             except OSError as error:
                 reason = error.strerror or str(error)
                 print(voice.command_error("chat", voice.cli(
-                    "cannot_listen", address=format_address(args.listen), reason=reason)),
+                    "cannot_listen", address=describe_listen(args.listen), reason=reason)),
                       file=sys.stderr)
                 return 1
         peer.subscribe(printer.put)

@@ -16,6 +16,7 @@ import json
 import os
 import selectors
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -30,9 +31,11 @@ from labchat.sim.channel import Impairment, ImpairmentModel
 from labchat.trace import Side
 from labchat.udp.peer import (
     Address,
+    Listen,
     format_address,
     numeric_address,
     parse_address,
+    parse_listen,
     wall_clock_offset,
 )
 from labchat.udp.relay import KEEP, UdpRelay
@@ -48,10 +51,10 @@ def add_parser(commands: Any) -> None:
                         help=voice.cli("peer_a"))
     parser.add_argument("--b", type=address, required=True, metavar="HOST:PORT",
                         help=voice.cli("peer_b"))
-    parser.add_argument("--listen-a", type=address, default=("127.0.0.1", 0),
-                        metavar="HOST:PORT", help=voice.cli("listen_a"))
-    parser.add_argument("--listen-b", type=address, default=("127.0.0.1", 0),
-                        metavar="HOST:PORT", help=voice.cli("listen_b"))
+    parser.add_argument("--listen-a", type=listen, default=("127.0.0.1", 0),
+                        metavar="HOST:PORT|fd:N", help=voice.cli("listen_a"))
+    parser.add_argument("--listen-b", type=listen, default=("127.0.0.1", 0),
+                        metavar="HOST:PORT|fd:N", help=voice.cli("listen_b"))
     parser.add_argument("--loss", type=float, default=0.0, help=voice.cli("loss"))
     parser.add_argument("--duplicate", type=float, default=0.0,
                         help=voice.cli("duplicate"))
@@ -74,7 +77,22 @@ def address(text: str) -> Address:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def listen(text: str) -> Listen:
+    """``HOST:PORT`` or ``fd:N`` (an inherited bound UDP socket) for argparse."""
+    try:
+        return parse_listen(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def run(args: argparse.Namespace) -> int:
+    sockets = [flag for flag in (args.listen_a, args.listen_b) if isinstance(flag, socket.socket)]
+    if len(sockets) == 2 and sockets[0].fileno() == sockets[1].fileno():
+        # One socket cannot face both peers: the relay tells them apart by socket.
+        print(voice.command_error("relay", voice.error("fd_twice", fd=sockets[0].fileno())),
+              file=sys.stderr)
+        sockets[1].detach()
+        return USAGE
     try:
         impairment = Impairment(loss=args.loss, duplicate=args.duplicate, reorder=args.reorder,
                                 corrupt=args.corrupt, delay=args.delay / 1000,
