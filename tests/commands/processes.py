@@ -46,12 +46,60 @@ def child_environment() -> dict[str, str]:
     return {**environment, "PYTHONUTF8": "1", "PYTHONIOENCODING": "utf-8"}
 
 
-def free_udp_port() -> int:
-    """A UDP port on 127.0.0.1 that was free a moment ago (bind port 0, close)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+@contextmanager
+def udp_socket() -> Iterator[socket.socket]:
+    """A UDP socket bound to a port of 127.0.0.1 the system chose; closed on the way out.
+
+    Its port is known at once and held for the whole test, so no other
+    process can take it. As a destination nobody answers, it is never read:
+    what arrives there waits, then overflows, unseen. Handed to a child
+    (``Child(..., handed=...)``, ``LabchatChat``) it is the child's socket;
+    closing it here again is harmless.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.bind(("127.0.0.1", 0))
+        yield sock
+    finally:
+        sock.close()
+
+
+def port_of(sock: socket.socket) -> int:
+    port: int = sock.getsockname()[1]
+    return port
+
+
+def wait_until_adopted(sock: socket.socket, timeout: float = WAIT) -> None:
+    """Wait until the child a copy of ``sock`` was handed to made it non-blocking.
+
+    That is labchat's code taking the socket over (``UdpPeer`` and
+    ``UdpRelay`` make their sockets non-blocking): the flag belongs to the
+    open socket, shared by every descriptor of it, so this copy sees it.
+    """
+    deadline = time.monotonic() + timeout
+    while not fcntl.fcntl(sock.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK:
+        if time.monotonic() > deadline:
+            pytest.fail(f"the socket on port {port_of(sock)} was not taken over "
+                        f"within {timeout} s")
+        time.sleep(0.01)
+
+
+def udp_ports_by_descriptor(pid: int) -> dict[int, int]:
+    """The bound UDP sockets process ``pid`` holds: descriptor -> port (Linux /proc)."""
+    inodes: dict[str, int] = {}
+    for entry in Path(f"/proc/{pid}/fd").iterdir():
+        with suppress(OSError):  # closed meanwhile
+            target = os.readlink(entry)
+            if target.startswith("socket:["):
+                inodes[target[len("socket:["):-1]] = int(entry.name)
+    found: dict[int, int] = {}
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        with suppress(OSError):
+            for row in Path(table).read_text().splitlines()[1:]:
+                fields = row.split()  # local address is field 1, the inode field 9
+                if fields[9] in inodes:
+                    found[inodes[fields[9]]] = int(fields[1].rsplit(":", 1)[1], 16)
+    return found
 
 
 def udp_port_bound(port: int) -> bool:
@@ -127,13 +175,21 @@ class Lines:
 class Child:
     """One child process with line-oriented stdin, stdout and stderr."""
 
-    def __init__(self, command: Sequence[str], name: str) -> None:
+    def __init__(self, command: Sequence[str], name: str,
+                 handed: Sequence[socket.socket] = ()) -> None:
+        """``handed``: sockets the child inherits on their descriptor numbers
+        (named ``fd:N`` in ``command``); the test's copies are closed once it started."""
         self.name = name
-        self.process = subprocess.Popen(
-            list(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
-            cwd=REPOSITORY, env=child_environment(),
-        )
+        try:
+            self.process = subprocess.Popen(
+                list(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
+                cwd=REPOSITORY, env=child_environment(),
+                pass_fds=[sock.fileno() for sock in handed],
+            )
+        finally:
+            for sock in handed:
+                sock.close()
         assert self.process.stdout is not None and self.process.stderr is not None
         self.stdout = Lines(self.process.stdout, f"{name}-out")
         self.stderr = Lines(self.process.stderr, f"{name}-err")
@@ -197,13 +253,15 @@ class Child:
 class LabchatChat(Child):
     """``python -m labchat chat --jsonl`` with helpers to read its events."""
 
-    def __init__(self, name: str, listen: int, peer: int, *extra: str) -> None:
+    def __init__(self, name: str, listen: socket.socket, peer: int, *extra: str) -> None:
+        """The chat listens on ``listen``, handed over (``--listen fd:N``): its port is
+        known before the chat starts, and no other process can take it meanwhile."""
+        self.port = port_of(listen)
         super().__init__(
             [sys.executable, "-m", "labchat", "chat", "--name", name,
-             "--listen", f"127.0.0.1:{listen}", "--peer", f"127.0.0.1:{peer}", *extra],
-            name=f"labchat {name}",
+             "--listen", f"fd:{listen.fileno()}", "--peer", f"127.0.0.1:{peer}", *extra],
+            name=f"labchat {name}", handed=[listen],
         )
-        self.port = listen
 
     def events(self, name: str) -> list[dict[str, Any]]:
         """The JSON events so far called ``name`` (other lines are ignored)."""

@@ -16,17 +16,17 @@ import pytest
 
 from labchat.voice import user_text as u
 
-from .processes import Child, LabchatChat, TerminalChild, children, free_udp_port
+from .processes import Child, LabchatChat, TerminalChild, children, port_of, udp_socket
 
 
 @pytest.fixture
 def pair() -> Iterator[tuple[LabchatChat, LabchatChat]]:
     """Chats A and B pointing at each other, both listening (--jsonl)."""
-    port_a, port_b = free_udp_port(), free_udp_port()
-    with children() as started:
-        a = LabchatChat("A", port_a, port_b, "--jsonl")
+    with udp_socket() as listen_a, udp_socket() as listen_b, children() as started:
+        port_a, port_b = port_of(listen_a), port_of(listen_b)
+        a = LabchatChat("A", listen_a, port_b, "--jsonl")
         started.append(a)
-        b = LabchatChat("B", port_b, port_a, "--jsonl")
+        b = LabchatChat("B", listen_b, port_a, "--jsonl")
         started.append(b)
         for chat in (a, b):
             chat.wait_events("listening")
@@ -192,11 +192,12 @@ def test_a_garbage_datagram_is_rejected_and_the_next_message_delivered(
 
 def test_human_mode_shows_messages_resends_and_rejects() -> None:
     """Without --jsonl, through pipes: one readable line per event."""
-    port_a, port_b = free_udp_port(), free_udp_port()
-    with children() as started, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as stranger:
-        a = LabchatChat("A", port_a, port_b, "--peer-name", "B")
+    with (udp_socket() as listen_a, udp_socket() as listen_b, children() as started,
+          socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as stranger):
+        port_a, port_b = port_of(listen_a), port_of(listen_b)
+        a = LabchatChat("A", listen_a, port_b, "--peer-name", "B")
         started.append(a)
-        b = LabchatChat("B", port_b, port_a, "--peer-name", "A")
+        b = LabchatChat("B", listen_b, port_a, "--peer-name", "A")
         started.append(b)
         for chat in (a, b):
             chat.wait_line(r"listening on 127\.0\.0\.1:\d+, sending to", stream="stderr")

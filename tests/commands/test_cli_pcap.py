@@ -17,7 +17,7 @@ from labchat.protocols.arq import unseal
 from labchat.sim.simulator import run_simulation
 from tests.wireshark.tshark import decode
 
-from .processes import LabchatChat, children, free_udp_port, wait_until_udp_unbound
+from .processes import LabchatChat, children, port_of, udp_socket, wait_until_udp_unbound
 from .test_ladder_udp import (
     BAD_NETWORK,
     LINGER,
@@ -34,14 +34,14 @@ TYPED = {"A": [f"می{ZWNJ}روم - خداحافظ", "a -1 -2", "D 5 - header?"]
 
 def test_relay_and_chats_write_captures_that_tshark_reads_back(tmp_path: Path) -> None:
     files = {name: tmp_path / f"{name}.pcapng" for name in ("relay", "A", "B")}
-    port_a, port_b = free_udp_port(), free_udp_port()
-    with children() as started:
+    with udp_socket() as listen_a, udp_socket() as listen_b, children() as started:
+        port_a, port_b = port_of(listen_a), port_of(listen_b)
         relay = start_relay(port_a, port_b, *BAD_NETWORK, "--pcap", str(files["relay"]))
         started.append(relay)
         relay_a, relay_b = relay_ports(relay)
         chats = {}
-        for side, port, target in (("A", port_a, relay_a), ("B", port_b, relay_b)):
-            chats[side] = LabchatChat(side, port, target, "--jsonl", "--protocol", "go-back-n",
+        for side, listen, target in (("A", listen_a, relay_a), ("B", listen_b, relay_b)):
+            chats[side] = LabchatChat(side, listen, target, "--jsonl", "--protocol", "go-back-n",
                                       "--linger", str(LINGER), "--pcap", str(files[side]))
             started.append(chats[side])
             chats[side].wait_events("listening")

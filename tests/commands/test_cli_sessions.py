@@ -1,9 +1,9 @@
 """Real chat processes: a restarted partner is noticed, and ``--secret-file`` refuses forgeries.
 
 The restart is the classroom's most common event: B is killed mid-conversation
-and a new B starts on the same port (the test binds port 0, reads the port,
-and the new B binds it again after the old one is gone: the scenario under
-test). Every wait is bounded; every child is stopped on the way out.
+and a new B starts on the same port (the test binds port 0 and hands the
+socket to B; once the old B is gone, the test binds that port again for the
+new B: the scenario under test). Every wait is bounded; every child is stopped on the way out.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 
 from labchat.commands.cli import main
 
-from .processes import LabchatChat, children, free_udp_port, wait_until_udp_unbound
+from .processes import LabchatChat, children, port_of, udp_socket, wait_until_udp_unbound
 from .test_ladder_udp import exited
 
 SECRET = "3f1c5e0a9b7d2c4e6f8a1b3c5d7e9f01\n"
@@ -25,11 +25,12 @@ SECRET = "3f1c5e0a9b7d2c4e6f8a1b3c5d7e9f01\n"
 def test_a_partner_killed_and_started_again_is_noticed_and_nothing_it_sends_is_lost(
     protocol: str,
 ) -> None:
-    port_a, port_b = free_udp_port(), free_udp_port()
     flags = ("--jsonl", "--protocol", protocol, "--linger", "5")
-    with children() as started:
-        a = LabchatChat("A", port_a, port_b, *flags)
-        old_b = LabchatChat("B", port_b, port_a, *flags)
+    with (udp_socket() as listen_a, udp_socket() as listen_b, children() as started,
+          socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listen_again):
+        port_a, port_b = port_of(listen_a), port_of(listen_b)
+        a = LabchatChat("A", listen_a, port_b, *flags)
+        old_b = LabchatChat("B", listen_b, port_a, *flags)
         started += [a, old_b]
         for chat in (a, old_b):
             chat.wait_events("listening")
@@ -41,7 +42,8 @@ def test_a_partner_killed_and_started_again_is_noticed_and_nothing_it_sends_is_l
         old_b.close()  # killed: no goodbye, its port is free again
         wait_until_udp_unbound(port_b)
         a.type("while b is down")
-        new_b = LabchatChat("B", port_b, port_a, *flags)
+        listen_again.bind(("127.0.0.1", port_b))  # B's port again: the restart under test
+        new_b = LabchatChat("B", listen_again, port_a, *flags)
         started.append(new_b)
         new_b.wait_events("listening")
         new_b.type(*(f"new b{n}" for n in range(5)))
@@ -62,12 +64,13 @@ def test_a_partner_killed_and_started_again_is_noticed_and_nothing_it_sends_is_l
 def test_with_a_shared_secret_a_forged_datagram_is_rejected_and_shown(tmp_path: Path) -> None:
     key = tmp_path / "chat.key"
     key.write_text(SECRET)
-    port_a, port_b = free_udp_port(), free_udp_port()
     flags = ("--jsonl", "--protocol", "go-back-n", "--secret-file", str(key))
-    with children() as started, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as forger:
-        a = LabchatChat("A", port_a, port_b, *flags)
+    with (udp_socket() as listen_a, udp_socket() as listen_b, children() as started,
+          socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as forger):
+        port_a, port_b = port_of(listen_a), port_of(listen_b)
+        a = LabchatChat("A", listen_a, port_b, *flags)
         # Hearing anyone stands in for a forger who can send from A's address.
-        b = LabchatChat("B", port_b, port_a, *flags, "--accept-from-anyone")
+        b = LabchatChat("B", listen_b, port_a, *flags, "--accept-from-anyone")
         started += [a, b]
         for chat in (a, b):
             chat.wait_events("listening")
@@ -109,10 +112,11 @@ def test_a_bad_secret_file_is_one_line_and_status_2(
 
 
 def test_a_stranger_is_shown_with_its_source_and_not_as_the_peer() -> None:
-    port_a, port_b = free_udp_port(), free_udp_port()
-    with children() as started, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as stranger:
+    with (udp_socket() as listen_b, udp_socket() as silent_a, children() as started,
+          socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as stranger):
+        port_b = port_of(listen_b)
         stranger.bind(("127.0.0.1", 0))
-        b = LabchatChat("B", port_b, port_a, "--jsonl", "--protocol", "go-back-n")
+        b = LabchatChat("B", listen_b, port_of(silent_a), "--jsonl", "--protocol", "go-back-n")
         started.append(b)
         b.wait_events("listening")
         stranger.sendto(b"D 0 - FORGED", ("127.0.0.1", port_b))

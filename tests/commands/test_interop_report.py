@@ -1,6 +1,6 @@
 """The report's own client (``report_client.py``) chats with ``labchat chat``.
 
-Both run as child processes on free ports of 127.0.0.1. The report's client
+Both run as child processes on ports of 127.0.0.1 the system chose. The report's client
 is read the way its user reads it: it prints each datagram whole, as
 ``\\rClient2: <text> -<n> \\n> `` (the ``\\r`` ends a line in text mode, so its
 lines come out as ``Client2: <text> -<n> `` between ``> `` prompts). labchat is
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +20,13 @@ from pathlib import Path
 import pytest
 
 from .processes import (
+    WAIT,
     Child,
     LabchatChat,
     children,
-    free_udp_port,
-    wait_until_udp_bound,
+    port_of,
+    udp_ports_by_descriptor,
+    udp_socket,
     wait_until_udp_unbound,
 )
 
@@ -31,14 +34,33 @@ REPORT_CLIENT = Path(__file__).resolve().parent / "report_client.py"
 
 
 class ReportClient(Child):
-    """``report_client.py SOURCE LISTEN DEST``, typed into and read like a person would."""
+    """``report_client.py 0 0 DEST``, typed into and read like a person would.
 
-    def __init__(self, source: int, listen: int, destination: int) -> None:
+    The report's program binds its two ports itself, so it is given port 0
+    for both and its listening port is read back from the system once bound.
+    """
+
+    def __init__(self, destination: int) -> None:
         super().__init__(
-            [sys.executable, "-u", str(REPORT_CLIENT), str(source), str(listen), str(destination)],
+            [sys.executable, "-u", str(REPORT_CLIENT), "0", "0", str(destination)],
             name="report client",
         )
-        self.listen_port = listen
+        self.listen_port = 0
+
+    def wait_listening(self) -> int:
+        """Its listening port, once its listener thread has bound it.
+
+        It binds its sending socket, then its listener's: the listener's
+        descriptor is the higher of its two UDP sockets.
+        """
+        self.wait_line("^Client 1 up and listening$")
+        deadline = time.monotonic() + WAIT
+        while len(ports := udp_ports_by_descriptor(self.process.pid)) < 2:
+            if time.monotonic() > deadline:
+                self.fail(f"its listener bound no port within {WAIT} s")
+            time.sleep(0.01)
+        self.listen_port = ports[max(ports)]
+        return self.listen_port
 
     def received(self, count: int) -> list[str]:
         """The first ``count`` datagrams it printed, as it printed them (``text -n``)."""
@@ -54,15 +76,13 @@ class Chat:
 
 @pytest.fixture
 def chat() -> Iterator[Chat]:
-    report_source, report_listen, labchat_port = (free_udp_port() for _ in range(3))
-    with children() as started:
-        report = ReportClient(report_source, report_listen, labchat_port)
+    with udp_socket() as listen, children() as started:
+        report = ReportClient(port_of(listen))
         started.append(report)
-        labchat = LabchatChat("labchat", labchat_port, report_listen, "--jsonl")
+        # Its listener thread binds a moment after it says it listens: labchat
+        # starts once that port is known, so nothing is sent earlier.
+        labchat = LabchatChat("labchat", listen, report.wait_listening(), "--jsonl")
         started.append(labchat)
-        report.wait_line("^Client 1 up and listening$")
-        # Its listener thread binds a moment after that line: do not send earlier.
-        wait_until_udp_bound(report_listen)
         labchat.wait_events("listening")
         yield Chat(report, labchat)
 

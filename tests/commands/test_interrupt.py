@@ -1,16 +1,17 @@
 """Ctrl-C (SIGINT) ends every command with status 130 and no traceback, at start or later.
 
 Each test interrupts a real ``python -m labchat`` process at a moment it can
-observe from outside (a port bound, a line printed, CPU time spent), so the
+observe from outside (a socket taken over, a line printed, CPU time spent), so the
 moment is known without sleeping; every wait is bounded.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -20,16 +21,17 @@ from .processes import (
     Child,
     LabchatChat,
     children,
-    free_udp_port,
-    wait_until_udp_bound,
+    port_of,
+    udp_socket,
+    wait_until_adopted,
     wait_until_udp_unbound,
 )
 
 INTERRUPTED = 130
 
 
-def labchat(*arguments: str) -> Child:
-    return Child([sys.executable, "-m", "labchat", *arguments], name="labchat")
+def labchat(*arguments: str, handed: Sequence[socket.socket] = ()) -> Child:
+    return Child([sys.executable, "-m", "labchat", *arguments], name="labchat", handed=handed)
 
 
 def wait_until_busy(child: Child, cpu_seconds: float) -> None:
@@ -54,11 +56,13 @@ def assert_quiet_interrupt(child: Child) -> None:
 
 
 def test_chat_interrupted_while_starting_exits_130() -> None:
-    port = free_udp_port()
-    with children() as started:
-        chat = LabchatChat("A", port, free_udp_port(), "--jsonl")
+    with udp_socket() as listen, udp_socket() as silent, children() as started:
+        port = port_of(listen)
+        # It gets a copy: this one sees the moment it takes the socket over.
+        chat = LabchatChat("A", listen.dup(), port_of(silent), "--jsonl")
         started.append(chat)
-        wait_until_udp_bound(port)  # the earliest moment it holds anything to release
+        wait_until_adopted(listen)  # the earliest moment it holds anything to release
+        listen.close()
         chat.interrupt()
         assert_quiet_interrupt(chat)
         assert chat.stderr.lines == []
@@ -69,10 +73,10 @@ def test_chat_interrupted_while_starting_exits_130() -> None:
 
 
 def test_chat_interrupted_later_reports_unacknowledged_and_queued_messages() -> None:
-    with children() as started:
-        # Nobody listens at the peer's port: the first message waits for an
+    with udp_socket() as listen, udp_socket() as silent, children() as started:
+        # Nobody reads the peer's socket: the first message waits for an
         # ACK that never comes, and stop-and-wait queues the next two.
-        chat = LabchatChat("A", free_udp_port(), free_udp_port(), "--jsonl",
+        chat = LabchatChat("A", listen, port_of(silent), "--jsonl",
                            "--protocol", "stop-and-wait", "--setting", "timeout=3")
         started.append(chat)
         chat.wait_events("listening")
@@ -88,9 +92,8 @@ def test_chat_interrupted_later_reports_unacknowledged_and_queued_messages() -> 
 
 
 def test_chat_tells_a_person_what_an_interrupt_left_behind() -> None:
-    port, peer = free_udp_port(), free_udp_port()
-    with children() as started:
-        chat = labchat("chat", "--listen", f"127.0.0.1:{port}", "--peer", f"127.0.0.1:{peer}",
+    with udp_socket() as silent, children() as started:
+        chat = labchat("chat", "--peer", f"127.0.0.1:{port_of(silent)}",
                        "--protocol", "go-back-n", "--setting", "window=1",
                        "--setting", "timeout=3")
         started.append(chat)
@@ -114,18 +117,21 @@ RELAY_MOMENTS: dict[str, Callable[[Child], object]] = {
 
 @pytest.mark.parametrize("moment", list(RELAY_MOMENTS))
 def test_relay_interrupted_while_starting_or_later_exits_130(moment: str) -> None:
-    listen_a = free_udp_port()
-    with children() as started:
-        relay = labchat("relay", "--a", f"127.0.0.1:{free_udp_port()}",
-                        "--b", f"127.0.0.1:{free_udp_port()}",
-                        "--listen-a", f"127.0.0.1:{listen_a}")
+    with (udp_socket() as listen_a, udp_socket() as silent_a, udp_socket() as silent_b,
+          children() as started):
+        port = port_of(listen_a)
+        handed = listen_a.dup()  # this copy sees the moment the relay takes it over
+        relay = labchat("relay", "--a", f"127.0.0.1:{port_of(silent_a)}",
+                        "--b", f"127.0.0.1:{port_of(silent_b)}",
+                        "--listen-a", f"fd:{handed.fileno()}", handed=[handed])
         started.append(relay)
-        wait_until_udp_bound(listen_a)
+        wait_until_adopted(listen_a)
+        listen_a.close()
         RELAY_MOMENTS[moment](relay)
         relay.interrupt()
         assert_quiet_interrupt(relay)
         assert relay.stdout.lines == []
-        wait_until_udp_unbound(listen_a)
+        wait_until_udp_unbound(port)
 
 
 def test_simulate_interrupted_while_running_exits_130() -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -30,7 +29,8 @@ from .processes import (
     Child,
     LabchatChat,
     children,
-    free_udp_port,
+    port_of,
+    udp_socket,
     wait_until_udp_unbound,
 )
 
@@ -95,16 +95,17 @@ def chats_through_relay(
 
     After a body that did not fail, every port the three processes bound must be free.
     """
-    port_a, port_b = free_udp_port(), free_udp_port()
-    with children() as started:
+    with udp_socket() as listen_a, udp_socket() as listen_b, children() as started:
+        # The chats' sockets are bound first, so the relay can be told their ports.
+        port_a, port_b = port_of(listen_a), port_of(listen_b)
         relay = start_relay(port_a, port_b, *relay_flags)
         started.append(relay)  # before any wait, so a failure still stops it
         relay_a, relay_b = relay_ports(relay)
         chat_flags = ("--jsonl", "--protocol", protocol, "--linger", str(linger),
                       *WIDE_NUMBERS.get(protocol, ()))
-        a = LabchatChat("A", port_a, relay_a, *chat_flags)
+        a = LabchatChat("A", listen_a, relay_a, *chat_flags)
         started.append(a)
-        b = LabchatChat("B", port_b, relay_b, *chat_flags)
+        b = LabchatChat("B", listen_b, relay_b, *chat_flags)
         started.append(b)
         for chat in (a, b):
             chat.wait_events("listening")  # nothing typed is lost to an unbound port
@@ -233,11 +234,10 @@ def test_with_a_silent_peer_the_chat_lingers_then_reports_what_is_unacknowledged
     unconfirmed. With the engines' defaults (timeout 0.2 s doubling to 3.2 s,
     8 retries) a timer rung gives up only after about 15 s, far beyond the
     0.5 s linger, so "unacknowledged", not "gave_up", is the outcome."""
-    port = free_udp_port()
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent, children() as started:
-        silent.bind(("127.0.0.1", 0))  # bound and never answering: no one else gets the port
-        silent.settimeout(WAIT)
-        a = LabchatChat("A", port, silent.getsockname()[1],
+    with udp_socket() as listen, udp_socket() as silent, children() as started:
+        port = port_of(listen)
+        silent.settimeout(WAIT)  # bound and never answering: no one else gets the port
+        a = LabchatChat("A", listen, port_of(silent),
                         "--jsonl", "--protocol", protocol, "--linger", "0.5")
         started.append(a)
         a.wait_events("listening")

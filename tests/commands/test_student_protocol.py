@@ -10,7 +10,7 @@ import pytest
 from labchat.commands.cli import main
 from tests.build.answers import ANSWERS
 
-from .processes import LabchatChat, children, free_udp_port
+from .processes import LabchatChat, children, port_of, udp_socket
 
 STOP_AND_WAIT = f"{ANSWERS / 'stop_and_wait.py'}:StopAndWait"
 
@@ -54,11 +54,11 @@ def test_a_bad_protocol_file_is_one_line_and_status_2(
 
 
 def test_a_students_stop_and_wait_chats_with_the_reference_over_udp() -> None:
-    port_a, port_b = free_udp_port(), free_udp_port()
-    with children() as started:
-        student = LabchatChat("A", port_a, port_b, "--jsonl", "--protocol", STOP_AND_WAIT)
+    with udp_socket() as listen_a, udp_socket() as listen_b, children() as started:
+        port_a, port_b = port_of(listen_a), port_of(listen_b)
+        student = LabchatChat("A", listen_a, port_b, "--jsonl", "--protocol", STOP_AND_WAIT)
         started.append(student)
-        reference = LabchatChat("B", port_b, port_a, "--jsonl", "--protocol", "stop-and-wait")
+        reference = LabchatChat("B", listen_b, port_a, "--jsonl", "--protocol", "stop-and-wait")
         started.append(reference)
         [ready] = student.wait_events("listening")
         assert ready["protocol"] == "StopAndWait"
