@@ -198,29 +198,32 @@ class Flood:
                 f"{self.rss_end_kib / 1024:.1f} MB")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+def _bound_socket() -> socket.socket:
+    """A UDP socket on a port of 127.0.0.1 the system chose, to hand to a chat."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
-def _chat(name: str, listen: int, peer: int, *flags: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "labchat", "chat", "--name", name, "--jsonl",
-         "--listen", f"127.0.0.1:{listen}", "--peer", f"127.0.0.1:{peer}",
-         "--protocol", "selective-repeat", "--setting", "max_retries=30", *flags],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        cwd=REPOSITORY)
+def _chat(name: str, listen: socket.socket, peer: int, *flags: str) -> subprocess.Popen[str]:
+    """A chat on ``listen``, handed over (``--listen fd:N``); our copy closed once it started."""
+    with listen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "labchat", "chat", "--name", name, "--jsonl",
+             "--listen", f"fd:{listen.fileno()}", "--peer", f"127.0.0.1:{peer}",
+             "--protocol", "selective-repeat", "--setting", "max_retries=30", *flags],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=REPOSITORY, pass_fds=[listen.fileno()])
 
 
 def chat_flood(seconds: float, *, into_engine: bool = False) -> Flood:
     """Garbage at a chat process while its partner talks; raises ``SoakFailed``."""
-    port_a, port_b = _free_port(), _free_port()
+    listen_a, listen_b = _bound_socket(), _bound_socket()
+    port_a, port_b = listen_a.getsockname()[1], listen_b.getsockname()[1]
     flags = ("--accept-from-anyone",) if into_engine else ()
     # A lingers: under the flood B's socket buffer overflows and A's datagrams
     # are lost there too, so A must stay until its resends got through.
-    a, b = _chat("A", port_a, port_b, "--linger", "60"), _chat("B", port_b, port_a, *flags)
+    a, b = _chat("A", listen_a, port_b, "--linger", "60"), _chat("B", listen_b, port_a, *flags)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(b.stdout or []), daemon=True)
     reader.start()
@@ -237,7 +240,7 @@ def chat_flood(seconds: float, *, into_engine: bool = False) -> Flood:
                 sent += len(garbage)
 
     try:
-        time.sleep(0.5)  # both bound (a datagram to an unbound port is simply lost)
+        time.sleep(0.5)  # both started, so B's memory is measured after its start-up
         rss_start = rss_kib(b.pid)
         sprayer = threading.Thread(target=spray, daemon=True)
         sprayer.start()
