@@ -23,7 +23,6 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from tests.browser.guard import PageGuard
 from tests.browser.servers import (
     Server,
-    free_port,
     jupyter_environment,
     running_as_root,
     serve,
@@ -147,10 +146,9 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def jupyterlab(workdir: Path) -> Iterator[Server]:
-    port = free_port()
     command = [
         sys.executable, "-m", "jupyterlab", "--no-browser",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        "--ServerApp.ip=127.0.0.1", "--ServerApp.port=0", "--ServerApp.port_retries=0",
         "--ServerApp.token=", "--ServerApp.password=",
         f"--ServerApp.root_dir={workdir / 'notebooks'}",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
@@ -158,7 +156,7 @@ def jupyterlab(workdir: Path) -> Iterator[Server]:
     if running_as_root():
         command.append("--allow-root")
     with serve("JupyterLab", command, env=jupyter_environment(workdir / "state-lab"),
-               cwd=workdir, port=port, log_path=workdir / "jupyterlab.log",
+               cwd=workdir, log_path=workdir / "jupyterlab.log",
                probe_path="/api/status") as server:
         yield server
         server.assert_running()
@@ -167,16 +165,15 @@ def jupyterlab(workdir: Path) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def voila_app(workdir: Path) -> Iterator[Server]:
     """The classroom app, started exactly as `make app` starts it (but on a free port)."""
-    port = free_port()
     command = [
         sys.executable, "-m", "voila", str(workdir / "notebooks" / "app.ipynb"),
-        "--no-browser", "--Voila.ip=127.0.0.1", f"--port={port}", "--Voila.port_retries=0",
+        "--no-browser", "--Voila.ip=127.0.0.1", "--port=0", "--Voila.port_retries=0",
         # Voilà keeps kernel connection files in the system temp dir unless told.
         f"--Voila.connection_dir_root={workdir / 'state-voila'}",
     ]
     # The probe asks for a static file: asking for "/" would run the notebook.
     with serve("Voila", command, env=jupyter_environment(workdir / "state-voila"),
-               cwd=workdir, port=port, log_path=workdir / "voila.log",
+               cwd=workdir, log_path=workdir / "voila.log",
                probe_path="/voila/static/favicon.ico") as server:
         yield server
         server.assert_running()
@@ -185,14 +182,13 @@ def voila_app(workdir: Path) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def voila_app_fa(workdir: Path) -> Iterator[Server]:
     """The Persian classroom app, as `make app LABCHAT_LANG=fa` starts it (on a free port)."""
-    port = free_port()
     command = [
         sys.executable, "-m", "voila", str(workdir / "notebooks" / "fa" / "app.ipynb"),
-        "--no-browser", "--Voila.ip=127.0.0.1", f"--port={port}", "--Voila.port_retries=0",
+        "--no-browser", "--Voila.ip=127.0.0.1", "--port=0", "--Voila.port_retries=0",
         f"--Voila.connection_dir_root={workdir / 'state-voila-fa'}",
     ]
     env = {**jupyter_environment(workdir / "state-voila-fa"), "LABCHAT_LANG": "fa"}
-    with serve("Voila", command, env=env, cwd=workdir, port=port,
+    with serve("Voila", command, env=env, cwd=workdir,
                log_path=workdir / "voila-fa.log",
                probe_path="/voila/static/favicon.ico") as server:
         yield server

@@ -1,7 +1,8 @@
 """Jupyter servers as subprocesses for browser tests: start, wait until ready, stop.
 
 This module owns the server processes a browser test starts (JupyterLab,
-Voilà): each runs in its own session on 127.0.0.1 with a free port, its
+Voilà): each runs in its own session on 127.0.0.1, on a port the system
+chose (port 0) and read back from the server's own listening socket, its
 Jupyter and IPython state in a temporary directory, and its output in a log
 file whose tail is shown when it fails. It must not touch the user's Jupyter
 directories, the repository's notebooks, or any process it did not start.
@@ -11,27 +12,48 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+
+#: /proc/net/tcp's state of a listening socket, and 127.0.0.1 as it writes it.
+LISTEN = "0A"
+LOOPBACK_HEX = "0100007F"
 
 #: Bounded waits: a cold JupyterLab start takes a few seconds; these are ceilings.
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago (the server binds it next)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+def listening_ports(pid: int) -> list[int]:
+    """The TCP ports on 127.0.0.1 that process ``pid`` listens on (Linux /proc).
+
+    A server told to listen on port 0 gets a port from the system; Voilà does
+    not print it, so it is read from the sockets the process holds.
+    """
+    inodes = set()
+    fd_dir = Path(f"/proc/{pid}/fd")
+    try:
+        for fd in fd_dir.iterdir():
+            with suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[len("socket:["):-1])
+    except OSError:
+        return []
+    ports = []
+    for row in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = row.split()
+        local, state, inode = fields[1], fields[3], fields[9]
+        address, port = local.split(":")
+        if state == LISTEN and inode in inodes and address == LOOPBACK_HEX:
+            ports.append(int(port, 16))
+    return sorted(ports)
 
 
 def jupyter_environment(state_dir: Path) -> dict[str, str]:
@@ -98,16 +120,20 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _wait_until_ready(server: Server, probe_path: str) -> None:
+def _wait_until_ready(name: str, process: subprocess.Popen[bytes], log_path: Path,
+                      probe_path: str) -> Server:
+    """The server once one of its listening ports answers ``probe_path``."""
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
-        server.assert_running()
-        if _answers(server.url + probe_path):
-            return
+        for port in listening_ports(process.pid):
+            server = Server(name, port, process, log_path)
+            if _answers(server.url + probe_path):
+                return server
+        Server(name, 0, process, log_path).assert_running()
         time.sleep(0.2)
     raise AssertionError(
-        f"{server.name} did not answer on {server.url} within {START_TIMEOUT:.0f} s:\n"
-        f"{server.log_tail()}"
+        f"{name} did not answer on 127.0.0.1 within {START_TIMEOUT:.0f} s:\n"
+        f"{Server(name, 0, process, log_path).log_tail()}"
     )
 
 
@@ -133,17 +159,16 @@ def _stop(server: Server) -> None:
 
 
 @contextmanager
-def serve(name: str, command: Sequence[str], *, env: dict[str, str], cwd: Path, port: int,
+def serve(name: str, command: Sequence[str], *, env: dict[str, str], cwd: Path,
           log_path: Path, probe_path: str = "/") -> Iterator[Server]:
-    """Run ``command`` (which must listen on 127.0.0.1:``port``) until the block ends."""
+    """Run ``command`` (which must listen on 127.0.0.1, port 0) until the block ends."""
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             list(command), env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True,
         )
-        server = Server(name, port, process, log_path)
         try:
-            _wait_until_ready(server, probe_path)
+            server = _wait_until_ready(name, process, log_path, probe_path)
             yield server
         finally:
-            _stop(server)
+            _stop(Server(name, 0, process, log_path))
