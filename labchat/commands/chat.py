@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import Any, TypeAlias
 
 from labchat import voice
+from labchat.commands.address_flags import address, listen
 from labchat.commands.pipe_lines import pipe_lines
 from labchat.commands.protocol_flag import add_protocol_flag
 from labchat.commands.settings import add_setting_flag, engine_settings
@@ -44,13 +45,9 @@ from labchat.events import (
 from labchat.protocols import Engine, SettingError, create_engine, create_enveloped
 from labchat.udp.peer import (
     KEEP,
-    Address,
-    Listen,
     UdpPeer,
     describe_listen,
     format_address,
-    parse_address,
-    parse_listen,
 )
 from labchat.udp.sessions import new_session, read_secret
 
@@ -71,9 +68,9 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--name", default="me", help=voice.cli("name"))
     parser.add_argument("--peer-name", default="peer",
                         help=voice.cli("peer_name"))
-    parser.add_argument("--listen", type=_listen, default=("127.0.0.1", 0),
+    parser.add_argument("--listen", type=listen, default=("127.0.0.1", 0),
                         metavar="HOST:PORT|fd:N", help=voice.cli("listen"))
-    parser.add_argument("--peer", type=_address, required=True, metavar="HOST:PORT",
+    parser.add_argument("--peer", type=address, required=True, metavar="HOST:PORT",
                         help=voice.cli("peer"))
     add_protocol_flag(parser)
     parser.add_argument("--jsonl", action="store_true",
@@ -87,20 +84,6 @@ def add_parser(commands: Any) -> None:
     add_setting_flag(parser)
     add_pcap_flag(parser)
     parser.set_defaults(run=run)
-
-
-def _address(text: str) -> Address:
-    try:
-        return parse_address(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _listen(text: str) -> Listen:
-    try:
-        return parse_listen(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _seconds(text: str) -> float:

@@ -24,6 +24,7 @@ from types import FrameType
 from typing import Any
 
 from labchat import voice
+from labchat.commands.address_flags import address, listen
 from labchat.commands.status import INTERRUPTED, USAGE
 from labchat.commands.wireshark import add_pcap_flag, save_capture
 from labchat.pcap import save_wire
@@ -31,11 +32,8 @@ from labchat.sim.channel import Impairment, ImpairmentModel
 from labchat.trace import Side
 from labchat.udp.peer import (
     Address,
-    Listen,
     format_address,
     numeric_address,
-    parse_address,
-    parse_listen,
     wall_clock_offset,
 )
 from labchat.udp.relay import KEEP, UdpRelay
@@ -67,22 +65,6 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--jsonl", action="store_true", help=voice.cli("relay_jsonl"))
     add_pcap_flag(parser)
     parser.set_defaults(run=run)
-
-
-def address(text: str) -> Address:
-    """``HOST:PORT`` for argparse, keeping ``parse_address``'s clear message."""
-    try:
-        return parse_address(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def listen(text: str) -> Listen:
-    """``HOST:PORT`` or ``fd:N`` (an inherited bound UDP socket) for argparse."""
-    try:
-        return parse_listen(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def run(args: argparse.Namespace) -> int:
