@@ -125,16 +125,19 @@ def run(args: argparse.Namespace) -> int:
             try:
                 peer = stack.enter_context(
                     # A capture needs every datagram; otherwise memory stays bounded.
+                    # The printer subscribes before the thread starts: a datagram
+                    # handled at once (one already waiting in a handed-over socket)
+                    # is printed, not lost.
                     UdpPeer(engine, peer=args.peer, bind=args.listen, name=args.name,
                             keep=None if args.pcap else KEEP,
-                            accept_from_anyone=args.accept_from_anyone))
+                            accept_from_anyone=args.accept_from_anyone,
+                            subscribers=(printer.put,)))
             except OSError as error:
                 reason = error.strerror or str(error)
                 print(voice.command_error("chat", voice.cli(
                     "cannot_listen", address=describe_listen(args.listen), reason=reason)),
                       file=sys.stderr)
                 return 1
-        peer.subscribe(printer.put)
         ready = {"event": "listening", "name": args.name, "address": format_address(peer.address),
                  "peer": format_address(args.peer), "protocol": args.protocol.protocol}
         if args.jsonl:

@@ -54,7 +54,7 @@ import selectors
 import socket
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TypeAlias
@@ -203,15 +203,18 @@ class UdpPeer(Worker[Event]):
         wire_log: WireLog | None = None,
         accept_from_anyone: bool = False,
         keep: int | None = KEEP,
+        subscribers: Iterable[Callable[[Event], None]] = (),
     ) -> None:
         """``wire_log``: shared with the relay (and the other peer) of one process;
         ``accept_from_anyone``: give the engine datagrams from any address (to show
-        the attack); ``keep``: how many events and datagrams to remember (None: all)."""
+        the attack); ``keep``: how many events and datagrams to remember (None: all);
+        ``subscribers``: given every event from the first, before the thread starts
+        (a handed-over socket may already hold datagrams)."""
         self.engine = engine
         self._wire_log = wire_log
         # Record ids: the shared log's when there is one, so they are unique in the lab.
         self._next_id = wire_log.next_id if wire_log is not None else itertools.count().__next__
-        super().__init__(name)
+        super().__init__(name, subscribers)
         self.peer_address = peer
         self.accept_from_anyone = accept_from_anyone
         self._partner = None if peer is None else _numeric_or_same(peer)

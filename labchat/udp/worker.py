@@ -15,7 +15,7 @@ own lock.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
 from labchat.udp import registry
@@ -29,10 +29,12 @@ POLL_INTERVAL = 0.05
 class Worker(Generic[Item]):
     """One daemon thread named ``labchat-<name>``, one lock, subscribers of ``Item``."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, subscribers: Iterable[Callable[[Item], None]] = ()) -> None:
+        """``subscribers``: called for every item from the first on (``subscribe`` after
+        construction may miss what the thread produced before it)."""
         self.name = name
         self.subscriber_errors: list[BaseException] = []
-        self._subscribers: list[Callable[[Item], None]] = []
+        self._subscribers: list[Callable[[Item], None]] = list(subscribers)
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._stop = threading.Event()

@@ -14,7 +14,15 @@ from collections.abc import Sequence
 
 import pytest
 
-from .processes import REPOSITORY, WAIT, child_environment, port_of, udp_socket
+from .processes import (
+    REPOSITORY,
+    WAIT,
+    LabchatChat,
+    child_environment,
+    children,
+    port_of,
+    udp_socket,
+)
 
 
 def run(*arguments: str, handed: Sequence[socket.socket] = ()) -> subprocess.CompletedProcess[str]:
@@ -35,6 +43,16 @@ def test_a_chat_listens_on_the_socket_it_was_handed() -> None:
     assert done.stdout.splitlines()[0] == (
         f'{{"event": "listening", "name": "me", "address": "127.0.0.1:{port}", '
         f'"peer": "{peer}", "protocol": "report"}}')
+
+
+def test_a_message_already_waiting_in_the_handed_socket_is_shown() -> None:
+    # The chat's thread reads it the moment it starts, before the chat could
+    # subscribe to its events afterwards: the printer must be there from the first.
+    with udp_socket() as listen, udp_socket() as partner, children() as started:
+        partner.sendto(b"hello -0", listen.getsockname())  # the report's wire: "hello", count 0
+        chat = LabchatChat("B", listen, port_of(partner), "--jsonl")
+        started.append(chat)
+        assert chat.texts("delivered", 1) == ["hello"]
 
 
 def test_a_relay_listens_on_the_sockets_it_was_handed() -> None:
