@@ -26,7 +26,7 @@ from labchat.protocols.report import ReportEngine
 from labchat.sim.channel import Impairment, ImpairmentModel, corrupted
 from labchat.trace import WireRecord
 from labchat.udp import registry
-from labchat.udp.peer import UdpPeer, parse_address
+from labchat.udp.peer import Address, UdpPeer, parse_address
 from labchat.udp.relay import UdpRelay
 from labchat.udp.wirelog import SentDatagram, WireLog
 
@@ -185,6 +185,12 @@ def start_relay(a: socket.socket, b: socket.socket, *flags: str,
     )
 
 
+def listening(first_line: str) -> tuple[Address, Address]:
+    """Where A and B send, from the relay command's first line on stderr."""
+    return (parse_address(first_line.split("A sends to ")[1].split(",")[0]),
+            parse_address(first_line.split("B sends to ")[1].strip()))
+
+
 def test_the_relay_command_forwards_both_ways_and_logs_each_decision(
     two_sockets: tuple[socket.socket, socket.socket]
 ) -> None:
@@ -193,8 +199,7 @@ def test_the_relay_command_forwards_both_ways_and_logs_each_decision(
     try:
         first = read_line(process.stderr)
         assert first.startswith("relay: A sends to 127.0.0.1:")
-        listen_a = parse_address(first.split("A sends to ")[1].split(",")[0])
-        listen_b = parse_address(first.split("B sends to ")[1].strip())
+        listen_a, listen_b = listening(first)
 
         a.sendto(b"hello b", listen_a)
         assert b.recvfrom(2048) == (b"hello b", listen_b)
@@ -220,7 +225,7 @@ def test_the_relay_command_stops_on_sigterm_and_drops_as_told(
     process = start_relay(a, b, "--loss", "1", "--jsonl", stdin=subprocess.DEVNULL)
     try:
         first = read_line(process.stderr)
-        listen_a = parse_address(first.split("A sends to ")[1].split(",")[0])
+        listen_a, _ = listening(first)
         a.sendto(b"into the void", listen_a)
         decision = json.loads(read_line(process.stdout))
         process.send_signal(signal.SIGTERM)
@@ -240,7 +245,7 @@ def test_the_relay_command_corrupts_one_bit_and_logs_which(
     process = start_relay(a, b, "--corrupt", "1", "--jsonl", "--seed", "4")
     try:
         first = read_line(process.stderr)
-        listen_a = parse_address(first.split("A sends to ")[1].split(",")[0])
+        listen_a, _ = listening(first)
         a.sendto(b"hello b", listen_a)
         arrived, _ = b.recvfrom(2048)
         out, _ = process.communicate(timeout=10)
