@@ -33,6 +33,7 @@ import threading
 import time
 from collections.abc import Callable
 from queue import Empty, SimpleQueue
+from statistics import median_high
 
 from benchmarks.timing import Figure, median_of, ratio
 from labchat.protocols import Engine, create_engine
@@ -407,28 +408,25 @@ def throughput_figures(count: int, repeats: int) -> list[Figure]:
             rate, resent = _peers_one_way(count, window, acks)
             rates.append(rate)
             resends.append(resent)
-        pairs = sorted(r / b for r, b in zip(rates, bare_rates, strict=True))
-        value = pairs[len(pairs) // 2]
+        value = median_high(r / b for r, b in zip(rates, bare_rates, strict=True))
         figures.append(Figure(
             f"one-way throughput, {count:,} messages, selective-repeat window {window} "
             f"acks={acks} / bare UDP",
             f"{value:.2f}", "at least 0.5 with a large window",
             value >= 0.5 if (window, acks) == THROUGHPUT[-1] else None,
-            f"{sorted(rates)[len(rates) // 2]:,.0f} vs {sorted(bare_rates)[len(rates) // 2]:,.0f}"
+            f"{median_high(rates):,.0f} vs {median_high(bare_rates):,.0f}"
             f" messages/s; resends {max(resends):,}"))
     window, acks = THROUGHPUT[-1]
-    floors = sorted(_engines_one_way(count, window, acks) / _bare_one_way(count)
-                    for _ in range(repeats))
-    floor = floors[len(floors) // 2]
+    floor = median_high(_engines_one_way(count, window, acks) / _bare_one_way(count)
+                        for _ in range(repeats))
     figures.append(Figure(
         f"  engine floor: the same engines (window {window}, acks={acks}), no sockets or "
         "threads / bare UDP", f"{floor:.2f}", "(no peer goes above it)", None,
         "the engines' own work per message, against a bare socket's"
         + ("; below 0.5: no peer of these engines can meet the target" if floor < 0.5
            else "")))
-    ceilings = sorted(_engines_on_bare_sockets(count, window, acks) / _bare_one_way(count)
-                      for _ in range(repeats))
-    ceiling = ceilings[len(ceilings) // 2]
+    ceiling = median_high(_engines_on_bare_sockets(count, window, acks) / _bare_one_way(count)
+                          for _ in range(repeats))
     figures.append(Figure(
         "  ceiling: the same engines run inline by the bare sender and receiver, ACKs "
         "returned by a queue / bare UDP", f"{ceiling:.2f}", "(a peer that keeps nothing)",
